@@ -1,0 +1,143 @@
+// Package authz is the decision engine: given a request and the policy layers that
+// apply to it, it decides allowed, explicitDeny or implicitDeny following AWS's policy
+// evaluation logic, and records why. It does no I/O; every allow or deny in iamlocal
+// is one call to Decide.
+package authz
+
+import (
+	"strings"
+
+	"github.com/iamlocal/iamlocal/internal/policy"
+)
+
+// Layer is a kind of policy that takes part in a decision.
+type Layer uint8
+
+const (
+	SCP Layer = iota
+	RCP
+	Resource
+	Identity
+	PermissionsBoundary
+	Session
+	Endpoint
+	numLayers
+)
+
+var layerNames = [...]string{"scp", "rcp", "resource", "identity", "permissionsBoundary", "session", "endpoint"}
+
+func (l Layer) String() string { return layerNames[l] }
+
+// ParseLayer is the inverse of Layer.String.
+func ParseLayer(s string) (Layer, bool) {
+	for i, n := range layerNames {
+		if n == s {
+			return Layer(i), true
+		}
+	}
+	return 0, false
+}
+
+// Layers is a set of layers.
+type Layers uint16
+
+func (s Layers) Has(l Layer) bool { return s&(1<<l) != 0 }
+
+func (s *Layers) add(l Layer) { *s |= 1 << l }
+
+// List returns the layers in evaluation order.
+func (s Layers) List() []Layer {
+	var out []Layer
+	for l := Layer(0); l < numLayers; l++ {
+		if s.Has(l) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Outcome is the result of a decision.
+type Outcome uint8
+
+const (
+	ImplicitDeny Outcome = iota
+	ExplicitDeny
+	Allowed
+)
+
+var outcomeNames = [...]string{"implicitDeny", "explicitDeny", "allowed"}
+
+func (o Outcome) String() string { return outcomeNames[o] }
+
+// ResourcePolicyKind says how the resource-based policy combines with the caller's.
+type ResourcePolicyKind uint8
+
+const (
+	// AutoKind is TrustPolicy for sts:AssumeRole* on an IAM role, else ResourcePolicy.
+	AutoKind ResourcePolicyKind = iota
+	ResourcePolicy
+	// TrustPolicy and KeyPolicy must allow the caller themselves, even in the same account.
+	TrustPolicy
+	KeyPolicy
+)
+
+// Input is every policy that applies to one request.
+type Input struct {
+	Identity           []*policy.Policy
+	Boundary           *policy.Policy
+	Session            []*policy.Policy
+	Resource           *policy.Policy
+	ResourceKind       ResourcePolicyKind
+	Endpoint           *policy.Policy     // set when the request came through a VPC endpoint
+	SCPs               [][]*policy.Policy // principal's account, root level first; nil outside an organization
+	RCPs               [][]*policy.Policy // resource's account, root level first; nil outside an organization
+	ManagementAccount  bool               // the principal's account is the management account
+	ResourceManagement bool               // the resource's account is the management account
+	ServiceLinkedRole  bool
+}
+
+// Matched is a statement that applied to the request.
+type Matched struct {
+	Layer     Layer
+	Level     int // SCP and RCP level, 0 = root
+	Policy    int
+	Statement int
+	Sid       string
+	Effect    policy.Effect
+	Principal policy.PrincipalMatch // resource-side policies: how the caller was named
+}
+
+// Decision is the outcome of a request with its reasons. Reuse one Decision across
+// calls to Decide to avoid allocating.
+type Decision struct {
+	Outcome   Outcome
+	BlockedBy Layers
+	Matched   []Matched
+	Missing   []string // context keys conditions read that the request lacked
+}
+
+// Allowed reports whether the request is allowed.
+func (d *Decision) Allowed() bool { return d.Outcome == Allowed }
+
+// rcpServices are the services whose resources RCPs govern (AWS Organizations guide).
+var rcpServices = []string{"s3:", "sts:", "sqs:", "secretsmanager:", "kms:"}
+
+func rcpCovers(action string) bool {
+	for _, p := range rcpServices {
+		if len(action) >= len(p) && strings.EqualFold(action[:len(p)], p) {
+			return true
+		}
+	}
+	return false
+}
+
+// IsTrustRequest reports whether a request's resource policy is a role's trust policy:
+// an STS action (AssumeRole*, TagSession, SetSourceIdentity…) on an IAM role.
+func IsTrustRequest(action, resource string) bool {
+	return len(action) > 4 && strings.EqualFold(action[:4], "sts:") && isRoleArn(resource)
+}
+
+func isRoleArn(s string) bool {
+	start := strings.Index(s, ":iam::")
+	return strings.HasPrefix(s, "arn:") && start > 0 && strings.Contains(s[start:], ":role/")
+}

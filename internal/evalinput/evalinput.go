@@ -1,0 +1,333 @@
+// Package evalinput reads the `iamlocal eval` request format (docs/eval.md), runs each
+// request through the decision engine and renders the decisions.
+package evalinput
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/iamlocal/iamlocal/internal/authz"
+	"github.com/iamlocal/iamlocal/internal/policy"
+)
+
+// Options adjust how requests are read.
+type Options struct {
+	// Now, when set, fills aws:CurrentTime and aws:EpochTime unless a request sets them.
+	Now time.Time
+}
+
+// Matched is one statement that applied to a request.
+type Matched struct {
+	Layer     string `json:"layer"`
+	Level     *int   `json:"level,omitempty"`
+	Policy    int    `json:"policy"`
+	Statement int    `json:"statement"`
+	Sid       string `json:"sid,omitempty"`
+	Effect    string `json:"effect"`
+}
+
+// Output is one decision in the `--json` shape.
+type Output struct {
+	Decision           string    `json:"decision"`
+	BlockedBy          []string  `json:"blockedBy"`
+	MatchedStatements  []Matched `json:"matchedStatements"`
+	MissingContextKeys []string  `json:"missingContextKeys"`
+}
+
+// InputError is invalid input, naming the request and the field at fault.
+type InputError struct {
+	Index int // request index in the input array (0 for a single request)
+	Field string
+	Err   error
+}
+
+func (e *InputError) Error() string {
+	if e.Field == "" {
+		return fmt.Sprintf("request %d: %v", e.Index, e.Err)
+	}
+	return fmt.Sprintf("request %d: %s: %v", e.Index, e.Field, e.Err)
+}
+
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Case is one request ready for the engine.
+type Case struct {
+	Request policy.Request
+	Input   authz.Input
+}
+
+// rawRequest is the wire form of one request.
+type rawRequest struct {
+	Principal                 string                     `json:"principal"`
+	RoleArn                   string                     `json:"roleArn"`
+	Action                    string                     `json:"action"`
+	Resource                  string                     `json:"resource"`
+	ResourceAccount           string                     `json:"resourceAccount"`
+	Context                   map[string]json.RawMessage `json:"context"`
+	IdentityPolicies          []json.RawMessage          `json:"identityPolicies"`
+	PermissionsBoundary       json.RawMessage            `json:"permissionsBoundary"`
+	SessionPolicies           []json.RawMessage          `json:"sessionPolicies"`
+	ResourcePolicy            json.RawMessage            `json:"resourcePolicy"`
+	ResourcePolicyType        string                     `json:"resourcePolicyType"`
+	EndpointPolicy            json.RawMessage            `json:"endpointPolicy"`
+	SCPs                      [][]json.RawMessage        `json:"scps"`
+	RCPs                      [][]json.RawMessage        `json:"rcps"`
+	ManagementAccount         bool                       `json:"managementAccount"`
+	ResourceManagementAccount *bool                      `json:"resourceManagementAccount"`
+	ServiceLinkedRole         bool                       `json:"serviceLinkedRole"`
+}
+
+// Parse reads one request object or an array of them. array reports which.
+func Parse(data []byte, opts Options) (cases []*Case, array bool, err error) {
+	data = bytes.TrimSpace(data)
+	var raws []json.RawMessage
+	if len(data) > 0 && data[0] == '[' {
+		array = true
+		if err := json.Unmarshal(data, &raws); err != nil {
+			return nil, true, &InputError{Err: fmt.Errorf("invalid JSON: %v", err)}
+		}
+	} else {
+		raws = []json.RawMessage{data}
+	}
+	for i, raw := range raws {
+		c, err := parseOne(raw, opts)
+		if err != nil {
+			err.Index = i
+			return nil, array, err
+		}
+		cases = append(cases, c)
+	}
+	return cases, array, nil
+}
+
+func parseOne(raw json.RawMessage, opts Options) (*Case, *InputError) {
+	var r rawRequest
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	dec.UseNumber()
+	if err := dec.Decode(&r); err != nil {
+		return nil, &InputError{Err: fmt.Errorf("invalid request: %v", err)}
+	}
+	fail := func(field string, err error) (*Case, *InputError) {
+		return nil, &InputError{Field: field, Err: err}
+	}
+	c := &Case{}
+	req := &c.Request
+	switch {
+	case r.Principal == "":
+		return fail("principal", fmt.Errorf("required"))
+	case r.Action == "":
+		return fail("action", fmt.Errorf("required"))
+	case r.Resource == "":
+		return fail("resource", fmt.Errorf("required"))
+	}
+	caller, err := policy.ParseCaller(r.Principal)
+	if err != nil {
+		return fail("principal", err)
+	}
+	if r.RoleArn != "" {
+		if caller.Kind != policy.AssumedRole || !strings.HasSuffix(r.RoleArn, "/"+caller.RoleName) ||
+			!strings.HasPrefix(r.RoleArn, "arn:"+caller.Partition+":iam::"+caller.Account+":role/") {
+			return fail("roleArn", fmt.Errorf("%q is not the role of principal %q", r.RoleArn, r.Principal))
+		}
+		caller.RoleArn = r.RoleArn
+	}
+	if strings.Count(r.Action, ":") != 1 || strings.ContainsAny(r.Action, "*? ") {
+		return fail("action", fmt.Errorf("%q is not an action such as s3:GetObject", r.Action))
+	}
+	req.Caller, req.Action, req.Resource = caller, r.Action, r.Resource
+	req.ResourceAccount = r.ResourceAccount
+	if req.ResourceAccount == "" {
+		req.ResourceAccount = arnAccount(r.Resource)
+	}
+	if req.ResourceAccount == "" {
+		req.ResourceAccount = caller.Account
+	}
+	if req.Context, err = readContext(r.Context, opts.Now); err != nil {
+		return fail("context", err)
+	}
+
+	in := &c.Input
+	if e := parseInput(&r, in); e != nil {
+		return nil, e
+	}
+	in.ManagementAccount = r.ManagementAccount
+	in.ServiceLinkedRole = r.ServiceLinkedRole
+	if r.ResourceManagementAccount != nil {
+		in.ResourceManagement = *r.ResourceManagementAccount
+	} else {
+		in.ResourceManagement = r.ManagementAccount && req.ResourceAccount == caller.Account
+	}
+	req.Prepare()
+	return c, nil
+}
+
+// parseInput compiles every policy of the request, naming the field of one that fails.
+func parseInput(r *rawRequest, in *authz.Input) *InputError {
+	var err *InputError
+	one := func(field string, raw json.RawMessage, kind policy.Kind) *policy.Policy {
+		if err != nil || len(raw) == 0 || string(raw) == "null" {
+			return nil
+		}
+		p, e := policy.Parse(raw, kind)
+		if e != nil {
+			err = &InputError{Field: field, Err: e}
+		}
+		return p
+	}
+	list := func(field string, raws []json.RawMessage, kind policy.Kind) []*policy.Policy {
+		var out []*policy.Policy
+		for i, raw := range raws {
+			if p := one(fmt.Sprintf("%s[%d]", field, i), raw, kind); p != nil {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
+	levels := func(field string, raws [][]json.RawMessage, kind policy.Kind) [][]*policy.Policy {
+		if raws == nil {
+			return nil
+		}
+		out := make([][]*policy.Policy, len(raws))
+		for i, lv := range raws {
+			out[i] = list(fmt.Sprintf("%s[%d]", field, i), lv, kind)
+		}
+		return out
+	}
+	switch r.ResourcePolicyType {
+	case "", "resource":
+		in.ResourceKind = authz.AutoKind
+		if r.ResourcePolicyType == "resource" {
+			in.ResourceKind = authz.ResourcePolicy
+		}
+	case "trust":
+		in.ResourceKind = authz.TrustPolicy
+	case "key":
+		in.ResourceKind = authz.KeyPolicy
+	default:
+		return &InputError{Field: "resourcePolicyType", Err: fmt.Errorf("%q: want resource, trust or key", r.ResourcePolicyType)}
+	}
+	resourceKind := policy.Resource
+	if in.ResourceKind == authz.TrustPolicy || (in.ResourceKind == authz.AutoKind && authz.IsTrustRequest(r.Action, r.Resource)) {
+		resourceKind = policy.Trust
+	}
+	in.Identity = list("identityPolicies", r.IdentityPolicies, policy.Identity)
+	in.Boundary = one("permissionsBoundary", r.PermissionsBoundary, policy.Boundary)
+	in.Session = list("sessionPolicies", r.SessionPolicies, policy.Session)
+	in.Resource = one("resourcePolicy", r.ResourcePolicy, resourceKind)
+	in.Endpoint = one("endpointPolicy", r.EndpointPolicy, policy.Endpoint)
+	in.SCPs = levels("scps", r.SCPs, policy.SCP)
+	in.RCPs = levels("rcps", r.RCPs, policy.RCP)
+	return err
+}
+
+// readContext turns the JSON context into engine form; the clock fills the time keys.
+func readContext(raw map[string]json.RawMessage, now time.Time) (policy.Context, error) {
+	ctx := policy.Context{}
+	for k, v := range raw {
+		values, err := contextValues(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v", k, err)
+		}
+		if _, dup := ctx[strings.ToLower(k)]; dup {
+			return nil, fmt.Errorf("%s: given twice (key names are case-insensitive)", k)
+		}
+		ctx.Set(k, values...)
+	}
+	if !now.IsZero() {
+		if _, ok := ctx["aws:currenttime"]; !ok {
+			ctx.Set("aws:CurrentTime", now.UTC().Format(time.RFC3339))
+		}
+		if _, ok := ctx["aws:epochtime"]; !ok {
+			ctx.Set("aws:EpochTime", strconv.FormatInt(now.Unix(), 10))
+		}
+	}
+	return ctx, nil
+}
+
+func contextValues(raw json.RawMessage) ([]string, error) {
+	var v any
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	if err := dec.Decode(&v); err != nil {
+		return nil, err
+	}
+	scalar := func(v any) (string, error) {
+		switch t := v.(type) {
+		case string:
+			return t, nil
+		case json.Number:
+			return t.String(), nil
+		case bool:
+			return strconv.FormatBool(t), nil
+		}
+		return "", fmt.Errorf("a value is a string, number, boolean or a list of them")
+	}
+	if list, ok := v.([]any); ok {
+		out := make([]string, 0, len(list))
+		for _, item := range list {
+			s, err := scalar(item)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, s)
+		}
+		return out, nil
+	}
+	s, err := scalar(v)
+	if err != nil {
+		return nil, err
+	}
+	return []string{s}, nil
+}
+
+// arnAccount returns the account field of an ARN, or "".
+func arnAccount(s string) string {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) == 6 && parts[0] == "arn" {
+		return parts[4]
+	}
+	return ""
+}
+
+// Decide runs one case through the engine.
+func (c *Case) Decide() *authz.Decision {
+	d := &authz.Decision{}
+	authz.Decide(&c.Request, &c.Input, d)
+	return d
+}
+
+// NewOutput renders a decision in the `--json` shape.
+func NewOutput(d *authz.Decision) Output {
+	o := Output{Decision: d.Outcome.String(), BlockedBy: []string{}, MatchedStatements: []Matched{}, MissingContextKeys: []string{}}
+	for _, l := range d.BlockedBy.List() {
+		o.BlockedBy = append(o.BlockedBy, l.String())
+	}
+	for _, m := range d.Matched {
+		om := Matched{Layer: m.Layer.String(), Policy: m.Policy, Statement: m.Statement, Sid: m.Sid, Effect: m.Effect.String()}
+		if m.Layer == authz.SCP || m.Layer == authz.RCP {
+			level := m.Level
+			om.Level = &level
+		}
+		o.MatchedStatements = append(o.MatchedStatements, om)
+	}
+	o.MissingContextKeys = append(o.MissingContextKeys, d.Missing...)
+	return o
+}
+
+// Evaluate decides every request in data: one request object or an array of them.
+// array reports which form data had.
+func Evaluate(data []byte, opts Options) (outs []Output, array bool, err error) {
+	cases, array, err := Parse(data, opts)
+	if err != nil {
+		return nil, array, err
+	}
+	for _, c := range cases {
+		outs = append(outs, NewOutput(c.Decide()))
+	}
+	return outs, array, nil
+}

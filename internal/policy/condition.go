@@ -1,0 +1,350 @@
+package policy
+
+import (
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// condition is one key of one operator in a Condition block, compiled.
+type condition struct {
+	Operator string // as written, e.g. "ForAnyValue:StringLikeIfExists"
+	Key      string // as written
+	key      string // lower-cased
+	op       *operator
+	set      setQualifier
+	ifExists bool
+
+	pats  []pattern      // String*, Arn*
+	nums  []float64      // Numeric*
+	times []int64        // Date*, Unix nanoseconds
+	nets  []netip.Prefix // IpAddress
+	strs  []string       // Bool (lower case), Binary, Null
+}
+
+type setQualifier uint8
+
+const (
+	single setQualifier = iota
+	forAllValues
+	forAnyValue
+)
+
+type family uint8
+
+const (
+	fString family = iota
+	fNumeric
+	fDate
+	fBool
+	fBinary
+	fIP
+	fArn
+	fNull
+)
+
+type comparison uint8
+
+const (
+	eq comparison = iota
+	lt
+	le
+	gt
+	ge
+)
+
+// operator describes a condition operator by its positive form: a negated operator
+// (StringNotEquals) matches when its positive form (StringEquals) does not.
+type operator struct {
+	family  family
+	cmp     comparison
+	negated bool
+	like    bool // wildcards in values
+	fold    bool // case-insensitive
+}
+
+var operators = map[string]*operator{
+	"StringEquals":              {family: fString},
+	"StringNotEquals":           {family: fString, negated: true},
+	"StringEqualsIgnoreCase":    {family: fString, fold: true},
+	"StringNotEqualsIgnoreCase": {family: fString, fold: true, negated: true},
+	"StringLike":                {family: fString, like: true},
+	"StringNotLike":             {family: fString, like: true, negated: true},
+	"NumericEquals":             {family: fNumeric},
+	"NumericNotEquals":          {family: fNumeric, negated: true},
+	"NumericLessThan":           {family: fNumeric, cmp: lt},
+	"NumericLessThanEquals":     {family: fNumeric, cmp: le},
+	"NumericGreaterThan":        {family: fNumeric, cmp: gt},
+	"NumericGreaterThanEquals":  {family: fNumeric, cmp: ge},
+	"DateEquals":                {family: fDate},
+	"DateNotEquals":             {family: fDate, negated: true},
+	"DateLessThan":              {family: fDate, cmp: lt},
+	"DateLessThanEquals":        {family: fDate, cmp: le},
+	"DateGreaterThan":           {family: fDate, cmp: gt},
+	"DateGreaterThanEquals":     {family: fDate, cmp: ge},
+	"Bool":                      {family: fBool},
+	"BinaryEquals":              {family: fBinary},
+	"IpAddress":                 {family: fIP},
+	"NotIpAddress":              {family: fIP, negated: true},
+	"ArnEquals":                 {family: fArn, like: true},
+	"ArnLike":                   {family: fArn, like: true},
+	"ArnNotEquals":              {family: fArn, like: true, negated: true},
+	"ArnNotLike":                {family: fArn, like: true, negated: true},
+	"Null":                      {family: fNull},
+}
+
+// parseOperator splits "ForAnyValue:StringLikeIfExists" into its parts.
+func parseOperator(name string) (*operator, setQualifier, bool, error) {
+	base, set := name, single
+	if q, rest, ok := strings.Cut(name, ":"); ok {
+		switch q {
+		case "ForAllValues":
+			set = forAllValues
+		case "ForAnyValue":
+			set = forAnyValue
+		default:
+			return nil, 0, false, fmt.Errorf("Invalid Condition type : %s (the set operators are ForAllValues and ForAnyValue)", name)
+		}
+		base = rest
+	}
+	if op, ok := operators[base]; ok {
+		return op, set, false, nil
+	}
+	if b, ok := strings.CutSuffix(base, "IfExists"); ok {
+		if op, ok := operators[b]; ok && op.family != fNull {
+			return op, set, true, nil
+		}
+	}
+	return nil, 0, false, fmt.Errorf("Invalid Condition type : %s", name)
+}
+
+// compileCondition compiles the values of one key under one operator.
+func compileCondition(opName, key string, values []string, vars bool) (condition, error) {
+	op, set, ifExists, err := parseOperator(opName)
+	if err != nil {
+		return condition{}, err
+	}
+	c := condition{Operator: opName, Key: key, key: strings.ToLower(key), op: op, set: set, ifExists: ifExists}
+	for _, v := range values {
+		if err := c.addValue(v, vars); err != nil {
+			return condition{}, fmt.Errorf("%s: %s: %v", opName, key, err)
+		}
+	}
+	return c, nil
+}
+
+func (c *condition) addValue(v string, vars bool) error {
+	switch c.op.family {
+	case fString, fArn:
+		c.pats = append(c.pats, compilePattern(v, compileOptions{wildcards: c.op.like, variables: vars, lower: c.op.fold}))
+	case fNumeric:
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return fmt.Errorf("%q is not a number", v)
+		}
+		c.nums = append(c.nums, n)
+	case fDate:
+		t, ok := parseDate(v)
+		if !ok {
+			return fmt.Errorf("%q is not a date (ISO 8601 such as 2026-01-31T12:00:00Z, or epoch seconds)", v)
+		}
+		c.times = append(c.times, t)
+	case fIP:
+		p, err := parseCIDR(v)
+		if err != nil {
+			return fmt.Errorf("%q is not an IP address or CIDR block", v)
+		}
+		c.nets = append(c.nets, p)
+	case fBool:
+		c.strs = append(c.strs, strings.ToLower(v))
+	case fBinary:
+		if _, err := base64.StdEncoding.DecodeString(v); err != nil {
+			return fmt.Errorf("%q is not base64", v)
+		}
+		c.strs = append(c.strs, v)
+	case fNull:
+		l := strings.ToLower(v)
+		if l != "true" && l != "false" {
+			return fmt.Errorf("%q: Null takes \"true\" (key absent) or \"false\" (key present)", v)
+		}
+		c.strs = append(c.strs, l)
+	}
+	return nil
+}
+
+func parseCIDR(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		p, err := netip.ParsePrefix(s)
+		return p.Masked(), err
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+// dateLayouts are the ISO 8601 forms AWS accepts in date conditions.
+var dateLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02T15:04:05Z0700",
+	"2006-01-02T15:04Z07:00",
+	"2006-01-02T15:04:05",
+	"2006-01-02T15:04",
+	"2006-01-02",
+}
+
+// parseDate reads an ISO 8601 date or epoch seconds into Unix nanoseconds.
+func parseDate(s string) (int64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	if s[0] >= '0' && s[0] <= '9' && !strings.ContainsAny(s, "-:T") {
+		n, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return 0, false
+		}
+		return int64(n * 1e9), true
+	}
+	for _, layout := range dateLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UnixNano(), true
+		}
+	}
+	return 0, false
+}
+
+// eval decides the condition for a request.
+func (c *condition) eval(r *Request) bool {
+	values, present := r.Lookup(c.key)
+	present = present && len(values) > 0
+	if c.op.family == fNull {
+		for _, want := range c.strs {
+			if (want == "true") != present {
+				return true
+			}
+		}
+		return false
+	}
+	if !present {
+		r.noteMissing(c.Key)
+		switch {
+		case c.ifExists || c.set == forAllValues:
+			return true
+		case c.set == forAnyValue:
+			return false
+		default:
+			return c.op.negated
+		}
+	}
+	switch c.set {
+	case forAllValues: // every request value satisfies the operator
+		for _, v := range values {
+			if c.matchesAny(v, r) == c.op.negated {
+				return false
+			}
+		}
+		return true
+	case forAnyValue: // some request value satisfies the operator
+		for _, v := range values {
+			if c.matchesAny(v, r) != c.op.negated {
+				return true
+			}
+		}
+		return false
+	default: // positive: some value matches; negated: none does
+		for _, v := range values {
+			if c.matchesAny(v, r) {
+				return !c.op.negated
+			}
+		}
+		return c.op.negated
+	}
+}
+
+// matchesAny reports whether the request value v matches one of the policy's values
+// under the positive form of the operator.
+func (c *condition) matchesAny(v string, r *Request) bool {
+	switch c.op.family {
+	case fString:
+		mode := 0
+		if c.op.fold {
+			mode = foldCase
+		}
+		for i := range c.pats {
+			if c.pats[i].match(v, mode, r) {
+				return true
+			}
+		}
+	case fArn:
+		if arnResourceStart(v) < 0 {
+			return false
+		}
+		for i := range c.pats {
+			if c.pats[i].match(v, arnParts, r) {
+				return true
+			}
+		}
+	case fNumeric:
+		n, err := strconv.ParseFloat(v, 64)
+		if err != nil {
+			return false
+		}
+		for _, want := range c.nums {
+			if compare(n, want, c.op.cmp) {
+				return true
+			}
+		}
+	case fDate:
+		t, ok := parseDate(v)
+		if !ok {
+			return false
+		}
+		for _, want := range c.times {
+			if compare(t, want, c.op.cmp) {
+				return true
+			}
+		}
+	case fIP:
+		a, err := netip.ParseAddr(v)
+		if err != nil {
+			return false
+		}
+		a = a.Unmap()
+		for _, p := range c.nets {
+			if p.Contains(a) {
+				return true
+			}
+		}
+	case fBool:
+		for _, want := range c.strs {
+			if strings.EqualFold(v, want) {
+				return true
+			}
+		}
+	case fBinary:
+		for _, want := range c.strs {
+			if v == want {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func compare[T int64 | float64](got, want T, cmp comparison) bool {
+	switch cmp {
+	case lt:
+		return got < want
+	case le:
+		return got <= want
+	case gt:
+		return got > want
+	case ge:
+		return got >= want
+	}
+	return got == want
+}
