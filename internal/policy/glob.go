@@ -172,10 +172,24 @@ func (p *pattern) match(s string, mode int, r *Request) bool {
 		}
 		return strings.HasPrefix(s, p.lit)
 	}
+	fold := mode&foldCase != 0
+	toks := p.toks
+	// Most patterns fail on their leading or trailing literal: check those first and
+	// leave the rest to the wildcard matcher.
+	if last := toks[len(toks)-1]; last.kind == tLit && !hasSuffix(s, last.lit, fold) {
+		return false
+	}
+	skip := 0
+	if toks[0].kind == tLit {
+		if !hasPrefix(s, toks[0].lit, fold) {
+			return false
+		}
+		skip = len(toks[0].lit)
+	}
 	var vals []string
 	if p.hasVar {
 		var ok bool
-		if vals, ok = r.resolve(p.toks); !ok {
+		if vals, ok = r.resolve(toks); !ok {
 			return false
 		}
 	}
@@ -185,7 +199,28 @@ func (p *pattern) match(s string, mode int, r *Request) bool {
 			return false
 		}
 	}
-	return globMatch(p.toks, vals, s, mode&foldCase != 0, limit)
+	if skip > 0 {
+		toks = toks[1:]
+		if vals != nil {
+			vals = vals[1:]
+		}
+		s, limit = s[skip:], max(0, limit-skip)
+	}
+	return globMatch(toks, vals, s, fold, limit)
+}
+
+func hasPrefix(s, prefix string, fold bool) bool {
+	if fold {
+		return hasPrefixFold(s, prefix)
+	}
+	return strings.HasPrefix(s, prefix)
+}
+
+func hasSuffix(s, suffix string, fold bool) bool {
+	if len(s) < len(suffix) {
+		return false
+	}
+	return hasPrefix(s[len(s)-len(suffix):], suffix, fold)
 }
 
 // globMatch is the classic linear-time wildcard match with one backtrack point (the

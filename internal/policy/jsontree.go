@@ -108,6 +108,10 @@ func (p *treeParser) value(depth int) (*node, error) {
 			return nil, err
 		}
 	case string:
+		// Escapes such as \u4e2d decode to characters the raw text did not show.
+		if err := checkCharacters(t); err != nil {
+			return nil, err
+		}
 		n.kind, n.str = kString, t
 	case json.Number:
 		n.kind, n.str = kNumber, t.String()
@@ -128,6 +132,9 @@ func (p *treeParser) object(n *node, depth int) error {
 			return syntaxError(err)
 		}
 		key := tok.(string) // the decoder guarantees object keys are strings
+		if err := checkCharacters(key); err != nil {
+			return err
+		}
 		if n.get(key) != nil {
 			return fmt.Errorf("duplicate element %q", key)
 		}

@@ -1,10 +1,12 @@
 package policy
 
+import "strings"
+
 // Applies reports whether the statement applies to the request: its principal (for
 // policies that name principals), action, resource and conditions all match. For a
 // statement with a Principal element it also says how the caller was named.
 func (st *Statement) Applies(r *Request) (bool, PrincipalMatch) {
-	if !st.MatchesAction(r.Action) || !st.MatchesResource(r) {
+	if !st.matchesAction(r.action) || !st.MatchesResource(r) {
 		return false, NoPrincipalMatch
 	}
 	pm := st.MatchesPrincipal(&r.Caller)
@@ -16,8 +18,14 @@ func (st *Statement) Applies(r *Request) (bool, PrincipalMatch) {
 
 // MatchesAction reports whether the Action or NotAction element covers action.
 func (st *Statement) MatchesAction(action string) bool {
+	return st.matchesAction(strings.ToLower(action))
+}
+
+// matchesAction matches a lower-cased action: action patterns are lower-cased when
+// compiled, so the comparison is exact and fast.
+func (st *Statement) matchesAction(action string) bool {
 	for i := range st.actions {
-		if st.actions[i].match(action, foldCase, nil) {
+		if st.actions[i].match(action, 0, nil) {
 			return !st.notAction
 		}
 	}

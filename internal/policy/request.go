@@ -116,7 +116,8 @@ type Request struct {
 	ResourceAccount string
 	Context         Context
 
-	resStart int // offset of the resource part of Resource, -1 when not an ARN
+	action   string // Action, lower-cased
+	resStart int    // offset of the resource part of Resource, -1 when not an ARN
 	derived  []keyValues
 	scratch  []string // resolved variable values, reused
 	missing  []string // context keys read but absent, in the policy's spelling
@@ -146,6 +147,7 @@ type keyValues struct {
 // Prepare computes what matching derives from the request: the context keys that
 // follow from the caller, and where the resource ARN's resource part begins.
 func (r *Request) Prepare() {
+	r.action = strings.ToLower(r.Action)
 	r.resStart = arnResourceStart(r.Resource)
 	c := &r.Caller
 	r.derived = r.derived[:0]

@@ -1,0 +1,126 @@
+package evalinput_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/iamlocal/iamlocal/internal/evalinput"
+)
+
+// engineCase is one case of testdata/eval: a request in the `iamlocal eval` format and
+// the outcome AWS's documentation (or a documented choice) says it must have.
+type engineCase struct {
+	Name        string          `json:"name"`
+	Source      string          `json:"source"`
+	Request     json.RawMessage `json:"request"`
+	ExpectError string          `json:"expectError"`
+	Expect      *struct {
+		Decision           string   `json:"decision"`
+		BlockedBy          []string `json:"blockedBy"`
+		MatchedSids        []string `json:"matchedSids"`
+		MissingContextKeys []string `json:"missingContextKeys"`
+	} `json:"expect"`
+}
+
+func loadEngineCases(t testing.TB) map[string][]engineCase {
+	t.Helper()
+	files, err := filepath.Glob("../../testdata/eval/*.json")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no case files under testdata/eval: %v", err)
+	}
+	all := map[string][]engineCase{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cases []engineCase
+		if err := json.Unmarshal(data, &cases); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		all[filepath.Base(f)] = cases
+	}
+	return all
+}
+
+// TestCases runs every case of testdata/eval through the engine.
+func TestCases(t *testing.T) {
+	names := map[string]bool{}
+	total := 0
+	for file, cases := range loadEngineCases(t) {
+		for _, c := range cases {
+			if names[c.Name] {
+				t.Errorf("%s: duplicate case name %q", file, c.Name)
+			}
+			names[c.Name] = true
+			total++
+			t.Run(strings.TrimSuffix(file, ".json")+"/"+c.Name, func(t *testing.T) { runEngineCase(t, c) })
+		}
+	}
+	if total < 40 {
+		t.Errorf("only %d cases under testdata/eval", total)
+	}
+}
+
+func runEngineCase(t *testing.T, c engineCase) {
+	outs, _, err := evalinput.Evaluate(c.Request, evalinput.Options{})
+	if c.ExpectError != "" {
+		if err == nil {
+			t.Fatalf("%s: accepted, want an error containing %q", c.Source, c.ExpectError)
+		}
+		if !strings.Contains(strings.ToLower(err.Error()), strings.ToLower(c.ExpectError)) {
+			t.Fatalf("%s: error %q does not contain %q", c.Source, err, c.ExpectError)
+		}
+		return
+	}
+	if c.Expect == nil {
+		t.Fatalf("case has neither expect nor expectError")
+	}
+	if err != nil {
+		t.Fatalf("%s: %v", c.Source, err)
+	}
+	got := outs[0]
+	if got.Decision != c.Expect.Decision {
+		t.Errorf("%s: decision %s, want %s (blockedBy %v, matched %v)", c.Source, got.Decision, c.Expect.Decision, got.BlockedBy, got.MatchedStatements)
+	}
+	if c.Expect.BlockedBy != nil {
+		if diff := cmp.Diff(sortedSet(c.Expect.BlockedBy, false), sortedSet(got.BlockedBy, false)); diff != "" {
+			t.Errorf("%s: blockedBy (-want +got):\n%s", c.Source, diff)
+		}
+	}
+	if c.Expect.MatchedSids != nil {
+		var sids []string
+		for _, m := range got.MatchedStatements {
+			sids = append(sids, m.Sid)
+		}
+		if diff := cmp.Diff(sortedSet(c.Expect.MatchedSids, false), sortedSet(sids, false)); diff != "" {
+			t.Errorf("%s: matched Sids (-want +got):\n%s", c.Source, diff)
+		}
+	}
+	if c.Expect.MissingContextKeys != nil {
+		if diff := cmp.Diff(sortedSet(c.Expect.MissingContextKeys, true), sortedSet(got.MissingContextKeys, true)); diff != "" {
+			t.Errorf("%s: missingContextKeys (-want +got):\n%s", c.Source, diff)
+		}
+	}
+}
+
+func sortedSet(list []string, fold bool) []string {
+	seen := map[string]bool{}
+	out := []string{}
+	for _, s := range list {
+		if fold {
+			s = strings.ToLower(s)
+		}
+		if !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

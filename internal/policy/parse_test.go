@@ -1,0 +1,135 @@
+package policy
+
+import (
+	"errors"
+	"strings"
+	"testing"
+)
+
+func TestParseRejects(t *testing.T) {
+	stmt := func(s string) string { return `{"Version":"2012-10-17","Statement":[` + s + `]}` }
+	tests := []struct {
+		name string
+		doc  string
+		kind Kind
+		want string // substring of the error
+	}{
+		{"not JSON", `{"Version":`, Identity, "Syntax errors"},
+		{"trailing data", `{"Statement":{"Effect":"Allow","Action":"*","Resource":"*"}} x`, Identity, "Syntax errors"},
+		{"array document", `[]`, Identity, "must be a JSON object"},
+		{"bad version", `{"Version":"2012-10-18","Statement":{"Effect":"Allow","Action":"*","Resource":"*"}}`, Identity, "Version"},
+		{"unknown top-level", `{"Version":"2012-10-17","Statment":[]}`, Identity, "Unknown field Statment"},
+		{"no statement", `{"Version":"2012-10-17"}`, Identity, "Missing required field Statement"},
+		{"empty statements", `{"Version":"2012-10-17","Statement":[]}`, Identity, "at least one statement"},
+		{"statement string", `{"Version":"2012-10-17","Statement":"x"}`, Identity, "Statement: must be an object or an array"},
+		{"statement item string", stmt(`"x"`), Identity, "Statement[0]: a statement must be an object"},
+		{"bad effect", stmt(`{"Effect":"allow","Action":"*","Resource":"*"}`), Identity, "Statement[0]: Effect: Invalid effect: allow"},
+		{"no effect", stmt(`{"Action":"*","Resource":"*"}`), Identity, "Missing required field Effect"},
+		{"unknown element", stmt(`{"Effect":"Allow","Action":"*","Resource":"*","Resources":"*"}`), Identity, "Resources: Unknown field Resources"},
+		{"sid named", stmt(`{"Sid":"A","Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"B","Effect":"Alow","Action":"*","Resource":"*"}`), Identity, `Statement[1] (Sid "B"): Effect`},
+		{"duplicate sid", stmt(`{"Sid":"A","Effect":"Allow","Action":"*","Resource":"*"},{"Sid":"A","Effect":"Allow","Action":"*","Resource":"*"}`), Identity, "must be unique"},
+		{"non-alnum sid", stmt(`{"Sid":"a b","Effect":"Allow","Action":"*","Resource":"*"}`), Identity, "alpha-numeric"},
+		{"principal in identity", stmt(`{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}`), Identity, "should not specify a principal"},
+		{"principal in SCP", stmt(`{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}`), SCP, "should not specify a principal"},
+		{"principal in boundary", stmt(`{"Effect":"Allow","NotPrincipal":{"AWS":"111111111111"},"Action":"*","Resource":"*"}`), Boundary, "NotPrincipal: Policy document should not specify a principal"},
+		{"missing principal", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*"}`), Resource, "Missing required field Principal"},
+		{"both principals", stmt(`{"Effect":"Deny","Principal":"*","NotPrincipal":"*","Action":"s3:*","Resource":"*"}`), Resource, "both Principal and NotPrincipal"},
+		{"notprincipal allow", stmt(`{"Effect":"Allow","NotPrincipal":{"AWS":"111111111111"},"Action":"s3:*","Resource":"*"}`), Resource, "NotPrincipal must be used with"},
+		{"notprincipal trust", stmt(`{"Effect":"Deny","NotPrincipal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}`), Trust, "NotPrincipal is not supported"},
+		{"principal string", stmt(`{"Effect":"Allow","Principal":"arn:aws:iam::111111111111:root","Action":"s3:*","Resource":"*"}`), Resource, "Invalid principal"},
+		{"principal wildcard arn", stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/*"},"Action":"s3:*","Resource":"*"}`), Resource, "wildcards"},
+		{"principal group", stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:group/g"},"Action":"s3:*","Resource":"*"}`), Resource, "groups are never principals"},
+		{"principal type", stmt(`{"Effect":"Allow","Principal":{"Aws":"*"},"Action":"s3:*","Resource":"*"}`), Resource, "unknown principal type"},
+		{"principal bad account", stmt(`{"Effect":"Allow","Principal":{"AWS":"1234"},"Action":"s3:*","Resource":"*"}`), Resource, "Invalid principal"},
+		{"service principal", stmt(`{"Effect":"Allow","Principal":{"Service":"*"},"Action":"sts:AssumeRole"}`), Trust, "service principal"},
+		{"action and notaction", stmt(`{"Effect":"Allow","Action":"*","NotAction":"s3:*","Resource":"*"}`), Identity, "both Action and NotAction"},
+		{"no action", stmt(`{"Effect":"Allow","Resource":"*"}`), Identity, "must contain actions"},
+		{"empty action list", stmt(`{"Effect":"Allow","Action":[],"Resource":"*"}`), Identity, "must contain actions"},
+		{"action without vendor", stmt(`{"Effect":"Allow","Action":"GetObject","Resource":"*"}`), Identity, "prefaced by a vendor"},
+		{"wildcard vendor", stmt(`{"Effect":"Allow","Action":"s*:GetObject","Resource":"*"}`), Identity, "Vendor s*"},
+		{"action number", stmt(`{"Effect":"Allow","Action":{"a":1},"Resource":"*"}`), Identity, "Action: must be a string"},
+		{"no resource", stmt(`{"Effect":"Allow","Action":"s3:*"}`), Identity, "must contain resources"},
+		{"resource and notresource", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","NotResource":"*"}`), Identity, "both Resource and NotResource"},
+		{"resource not arn", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}`), Identity, "must be in ARN format"},
+		{"resource short arn", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3"}`), Identity, "must be in ARN format"},
+		{"resource vendor wildcard", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s*:::b"}`), Identity, "fully qualified"},
+		{"resource in trust", stmt(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Resource":"*"}`), Trust, "prohibited field Resource"},
+		{"non-sts in trust", stmt(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:GetObject"}`), Trust, "STS actions"},
+		{"unknown operator", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"a"}}}`), Identity, "Invalid Condition type : StringEqualz"},
+		{"unknown set operator", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"ForSomeValues:StringEquals":{"aws:TagKeys":"a"}}}`), Identity, "ForSomeValues"},
+		{"null ifexists", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NullIfExists":{"aws:username":"true"}}}`), Identity, "NullIfExists"},
+		{"condition not object", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":"x"}`), Identity, "Condition: must be an object"},
+		{"condition empty values", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEquals":{"aws:username":[]}}}`), Identity, "at least one value"},
+		{"bad ip", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"IpAddress":{"aws:SourceIp":"300.1.1.1/8"}}}`), Identity, "not an IP address"},
+		{"bad number", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NumericLessThan":{"s3:max-keys":"ten"}}}`), Identity, "not a number"},
+		{"bad date", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"tomorrow"}}}`), Identity, "not a date"},
+		{"bad base64", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"BinaryEquals":{"k":"***"}}}`), Identity, "not base64"},
+		{"bad null value", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Null":{"k":"yes"}}}`), Identity, "Null takes"},
+		{"non-latin1", stmt(`{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/中"}`), Identity, "U+4E2D"},
+		{"escaped non-latin1", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/\u4e2d"}`), Identity, "U+4E2D"},
+		{"control character", "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::b/\u0001\"}}", Identity, "U+0001"},
+		{"duplicate key", stmt(`{"Effect":"Allow","Effect":"Deny","Action":"s3:*","Resource":"*"}`), Identity, "duplicate element"},
+		{"rcp custom allow", stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}`), RCP, "RCPFullAWSAccess"},
+		{"rcp named principal", stmt(`{"Effect":"Deny","Principal":{"AWS":"111111111111"},"Action":"s3:*","Resource":"*"}`), RCP, `only "Principal": "*"`},
+		{"deep nesting", `{"Statement":` + strings.Repeat("[", 100) + strings.Repeat("]", 100) + `}`, Identity, "nests too deeply"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse([]byte(tt.doc), tt.kind)
+			if err == nil {
+				t.Fatalf("accepted %s", tt.doc)
+			}
+			var pe *Error
+			if !errors.As(err, &pe) || pe.Code() != "MalformedPolicyDocument" {
+				t.Fatalf("error %T %v is not a MalformedPolicyDocument", err, err)
+			}
+			if !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("error %q does not contain %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseAccepts(t *testing.T) {
+	tests := []struct {
+		name string
+		doc  string
+		kind Kind
+	}{
+		{"statement object, no version", `{"Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`, Identity},
+		{"lists and scalars", `{"Version":"2012-10-17","Id":"x","Statement":[{"Sid":"S1","Effect":"Deny","NotAction":["iam:*","sts:*"],"NotResource":"arn:aws:iam::*:role/admin"}]}`, Identity},
+		{"condition value types", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":true},"NumericLessThan":{"s3:max-keys":10},"StringEquals":{"aws:PrincipalTag/t":["a","b"]}}}}`, Identity},
+		{"every principal form", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":["*","111111111111","arn:aws:iam::222222222222:root","arn:aws:iam::111111111111:user/p/alice","arn:aws:iam::111111111111:role/R","arn:aws:sts::111111111111:assumed-role/R/s","arn:aws:sts::111111111111:federated-user/bob","AIDAJQABLZS4A3QDU576Q"],"Service":"ec2.amazonaws.com","Federated":"cognito-identity.amazonaws.com","CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"},"Action":"s3:*","Resource":"*"}}`, Resource},
+		{"trust policy", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"sts:ExternalId":"x"}}}}`, Trust},
+		{"rcp full access", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, RCP},
+		{"rcp deny", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-1"}}}]}`, RCP},
+		{"latin-1 text and tabs", "{\"Version\":\"2012-10-17\",\"Statement\":{\"Sid\":\"A\",\t\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::caf\u00e9\"}}", Identity},
+		{"resource policy sid with spaces", `{"Version":"2012-10-17","Statement":{"Sid":"Allow reads","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`, Resource},
+		{"endpoint policy", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, Endpoint},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := Parse([]byte(tt.doc), tt.kind); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
+
+func TestStatementPositions(t *testing.T) {
+	doc := "{\n  \"Version\": \"2012-10-17\",\n  \"Statement\": [\n    {\"Effect\": \"Allow\", \"Action\": \"*\", \"Resource\": \"*\"},\n    {\n      \"Effect\": \"Deny\",\n      \"Action\": \"s3:*\",\n      \"Resource\": \"*\"\n    }\n  ]\n}"
+	p, err := Parse([]byte(doc), Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []struct{ start, end Position }{
+		{Position{4, 5}, Position{4, 56}},
+		{Position{5, 5}, Position{9, 6}},
+	}
+	for i, w := range want {
+		st := p.Statements[i]
+		if st.Start != w.start || st.End != w.end {
+			t.Errorf("statement %d at %v–%v, want %v–%v", i, st.Start, st.End, w.start, w.end)
+		}
+	}
+}
