@@ -104,8 +104,18 @@ func (c *chooser) chance(num, den int) bool {
 	return c.intn(den) >= den-num
 }
 
-func pick[T any](c *chooser, xs []T) T {
+func pick[T any](c interface{ intn(int) int }, xs []T) T {
 	return xs[c.intn(len(xs))]
+}
+
+// gen is the generator's state: the chooser and what the request is about, so that
+// policies often name the request's own action, resource and caller. Purely random
+// statements would rarely match all three and leave the layer-combination rules
+// (which Allow grants what to whom) barely exercised.
+type gen struct {
+	*chooser
+	action, resource string
+	callerPrincipals []any // Principal values that name this caller in some form
 }
 
 const acctA, acctB = "111111111111", "222222222222"
@@ -236,16 +246,16 @@ var conditionPool = []struct {
 // genRequest builds one request. Identity-side layers are given only to callers that
 // have a side of their own (users, sessions, federated users), session policies only
 // to sessions, so that the comparison stays within the rules docs/engine.md fixes.
-func genRequest(c *chooser) map[string]any {
-	caller := pick(c, callerPool)
-	req := map[string]any{
-		"principal": caller.arn,
-		"action":    pick(c, actionPool),
-		"resource":  pick(c, resourcePool),
-	}
+func genRequest(ch *chooser) map[string]any {
+	caller := pick(ch, callerPool)
+	c := &gen{chooser: ch, action: pick(ch, actionPool), resource: pick(ch, resourcePool)}
+	req := map[string]any{"principal": caller.arn, "action": c.action, "resource": c.resource}
+	roleArn := ""
 	if caller.kind == "session" && strings.Contains(caller.arn, "/R/") && c.chance(1, 6) {
-		req["roleArn"] = "arn:aws:iam::111111111111:role/team/R"
+		roleArn = "arn:aws:iam::111111111111:role/team/R"
+		req["roleArn"] = roleArn
 	}
+	c.callerPrincipals = principalsNaming(caller, roleArn)
 	if c.chance(1, 5) {
 		req["resourceAccount"] = pick(c, []string{acctA, acctB})
 	}
@@ -258,7 +268,30 @@ func genRequest(c *chooser) map[string]any {
 	return req
 }
 
-func genContext(c *chooser) map[string]any {
+// principalsNaming lists Principal values naming the caller: its ARN, its role's ARN,
+// its session ARN, its account.
+func principalsNaming(caller callerSpec, roleArn string) []any {
+	aws := func(v string) any { return map[string]any{"AWS": v} }
+	switch caller.kind {
+	case "anonymous":
+		return []any{"*"}
+	case "service":
+		return []any{map[string]any{"Service": caller.arn}}
+	}
+	acct := strings.SplitN(caller.arn, ":", 6)[4]
+	out := []any{aws(caller.arn), aws(acct), aws("arn:aws:iam::" + acct + ":root")}
+	if caller.kind == "session" {
+		role := strings.Split(caller.arn, "/")[1]
+		if roleArn == "" {
+			roleArn = "arn:aws:iam::" + acct + ":role/" + role
+		}
+		out = append(out, aws(roleArn), aws(roleArn),
+			map[string]any{"AWS": []any{acct, roleArn, caller.arn}})
+	}
+	return out
+}
+
+func genContext(c *gen) map[string]any {
 	ctx := map[string]any{}
 	for _, k := range contextPool {
 		if c.chance(1, 3) {
@@ -268,7 +301,7 @@ func genContext(c *chooser) map[string]any {
 	return ctx
 }
 
-func genPrincipalSide(c *chooser, req map[string]any, kind string) {
+func genPrincipalSide(c *gen, req map[string]any, kind string) {
 	if kind != "user" && kind != "session" && kind != "federated" {
 		return
 	}
@@ -285,7 +318,7 @@ func genPrincipalSide(c *chooser, req map[string]any, kind string) {
 
 // genResourceSide adds a resource policy (written as a trust policy when the request
 // is sts:AssumeRole on a role and no other type is set) and an endpoint policy.
-func genResourceSide(c *chooser, req map[string]any) {
+func genResourceSide(c *gen, req map[string]any) {
 	side := "resource"
 	if c.chance(1, 8) {
 		req["resourcePolicyType"] = pick(c, []string{"resource", "key"})
@@ -300,7 +333,7 @@ func genResourceSide(c *chooser, req map[string]any) {
 	}
 }
 
-func genOrganization(c *chooser, req map[string]any, kind string) {
+func genOrganization(c *gen, req map[string]any, kind string) {
 	if c.chance(1, 3) {
 		req["scps"] = genLevels(c, "scp")
 	}
@@ -320,7 +353,7 @@ func genOrganization(c *chooser, req map[string]any, kind string) {
 
 // genLevels: 1–3 levels of 1–2 policies; the first policy of a level is often the
 // default full-access one, as in a real organization.
-func genLevels(c *chooser, side string) []any {
+func genLevels(c *gen, side string) []any {
 	levels := []any{}
 	for range 1 + c.intn(3) {
 		level := []any{}
@@ -341,7 +374,7 @@ func fullAccess(side string) map[string]any {
 	return map[string]any{"Version": "2012-10-17", "Statement": []any{st}}
 }
 
-func genPolicies(c *chooser, n int, side string) []any {
+func genPolicies(c *gen, n int, side string) []any {
 	ps := []any{}
 	for range n {
 		ps = append(ps, genPolicy(c, side))
@@ -350,7 +383,7 @@ func genPolicies(c *chooser, n int, side string) []any {
 }
 
 // genPolicy: 1–3 statements, usually under Version 2012-10-17 (policy variables on).
-func genPolicy(c *chooser, side string) map[string]any {
+func genPolicy(c *gen, side string) map[string]any {
 	p := map[string]any{"Version": "2012-10-17"}
 	switch {
 	case c.chance(1, 8):
@@ -373,16 +406,16 @@ func genPolicy(c *chooser, side string) map[string]any {
 // genStatement builds one statement for a layer side: identity (also boundary,
 // session), scp, rcp, endpoint, resource or trust. Custom RCP statements may only
 // deny; trust policies name only STS actions and have no Resource.
-func genStatement(c *chooser, side string) map[string]any {
+func genStatement(c *gen, side string) map[string]any {
 	st := map[string]any{"Effect": "Allow"}
 	if side == "rcp" || c.chance(1, 4) {
 		st["Effect"] = "Deny"
 	}
 	if side == "trust" {
-		st[pickName(c, "Action", "NotAction")] = genList(c, trustActionPatterns)
+		st[pickName(c, "Action", "NotAction")] = genList(c, trustActionPatterns, "sts:AssumeRole")
 	} else {
-		st[pickName(c, "Action", "NotAction")] = genList(c, actionPatterns)
-		st[pickName(c, "Resource", "NotResource")] = genList(c, resourcePatterns)
+		st[pickName(c, "Action", "NotAction")] = genList(c, actionPatterns, c.action)
+		st[pickName(c, "Resource", "NotResource")] = genList(c, resourcePatterns, c.resource)
 	}
 	genPrincipalElement(c, st, side)
 	if c.chance(1, 2) {
@@ -392,42 +425,60 @@ func genStatement(c *chooser, side string) map[string]any {
 }
 
 // pickName chooses X, or NotX one time in six.
-func pickName(c *chooser, name, notName string) string {
+func pickName(c *gen, name, notName string) string {
 	if c.chance(1, 6) {
 		return notName
 	}
 	return name
 }
 
-// genList gives one pattern as a string, or 1–2 as a list.
-func genList(c *chooser, pool []string) any {
-	if c.chance(1, 3) {
-		return []any{pick(c, pool), pick(c, pool)}
+// genList gives one pattern as a string, or two as a list. A third of the patterns
+// are the request's own value (own), so that statements often match.
+func genList(c *gen, pool []string, own string) any {
+	one := func() any {
+		if c.chance(1, 3) {
+			return own
+		}
+		return pick(c, pool)
 	}
-	return pick(c, pool)
+	if c.chance(1, 3) {
+		return []any{one(), one()}
+	}
+	return one()
 }
 
-func genPrincipalElement(c *chooser, st map[string]any, side string) {
+// genPrincipalElement: RCPs name "*"; endpoint policies mostly "*"; resource and
+// trust policies half the time a form naming the caller, else one from the pool.
+// NotPrincipal (Deny only) never lists "*".
+func genPrincipalElement(c *gen, st map[string]any, side string) {
+	some := func() any {
+		if c.chance(1, 2) {
+			return pick(c, c.callerPrincipals)
+		}
+		return pick(c, principalPool)
+	}
 	switch side {
 	case "rcp":
 		st["Principal"] = "*"
 	case "endpoint":
 		st["Principal"] = "*"
 		if c.chance(1, 3) {
-			st["Principal"] = pick(c, principalPool)
+			st["Principal"] = some()
 		}
 	case "resource", "trust":
 		if st["Effect"] == "Deny" && side == "resource" && c.chance(1, 4) {
-			st["NotPrincipal"] = pick(c, principalPool[2:]) // not "*"
-			return
+			if np := some(); np != "*" {
+				st["NotPrincipal"] = np
+				return
+			}
 		}
-		st["Principal"] = pick(c, principalPool)
+		st["Principal"] = some()
 	}
 }
 
 // genCondition: 1–2 operators, each on one key; operators get IfExists or a set
 // qualifier now and then, and Null replaces the operator one time in ten.
-func genCondition(c *chooser) map[string]any {
+func genCondition(c *gen) map[string]any {
 	cond := map[string]any{}
 	for range 1 + c.intn(2) {
 		spec := pick(c, conditionPool)

@@ -17,6 +17,9 @@ func WriteText(w io.Writer, c *Case, d *authz.Decision) {
 	fmt.Fprintf(w, "  decision: %s\n", d.Outcome)
 	for _, l := range d.BlockedBy.List() {
 		fmt.Fprintf(w, "  because:  %s\n", blockReason(l, d, c))
+		if d.Outcome == authz.ImplicitDeny {
+			writeNearMisses(w, l, c)
+		}
 	}
 	if d.Outcome == authz.Allowed {
 		fmt.Fprintf(w, "  because:  %s\n", allowReason(d, c))
@@ -52,7 +55,7 @@ func blockReason(l authz.Layer, d *authz.Decision, c *Case) string {
 		if c.Input.Resource == nil {
 			return fmt.Sprintf("there is no resource-based policy, and this request needs one to allow %s", action)
 		}
-		return fmt.Sprintf("the resource-based policy does not allow this caller %s", action)
+		return fmt.Sprintf("no statement of the %s allows this caller %s", resourcePolicyName(c), action)
 	}
 	return fmt.Sprintf("%s allows %s", map[authz.Layer]string{
 		authz.Identity:            "no identity-based policy",
@@ -60,6 +63,63 @@ func blockReason(l authz.Layer, d *authz.Decision, c *Case) string {
 		authz.Session:             "no session policy",
 		authz.Endpoint:            "the VPC endpoint policy never",
 	}[l], action)
+}
+
+// writeNearMisses shows, for a layer that gave no Allow, the Allow statements that
+// cover the action but did not apply, and why.
+func writeNearMisses(w io.Writer, l authz.Layer, c *Case) {
+	for _, p := range layerPolicies(l, c) {
+		for i := range p.Statements {
+			st := &p.Statements[i]
+			if st.Effect != policy.Allow || !st.MatchesAction(c.Request.Action) {
+				continue
+			}
+			if m := st.Explain(&c.Request); m != nil {
+				name := fmt.Sprintf("statement %d", i)
+				if st.Sid != "" {
+					name = fmt.Sprintf("%s (Sid %q)", name, st.Sid)
+				}
+				fmt.Fprintf(w, "            %s does not apply: %s: %s\n", name, m.Element, m.Detail)
+			}
+		}
+	}
+}
+
+func layerPolicies(l authz.Layer, c *Case) []*policy.Policy {
+	in := &c.Input
+	var levels [][]*policy.Policy
+	switch l {
+	case authz.Identity:
+		return in.Identity
+	case authz.Session:
+		return in.Session
+	case authz.PermissionsBoundary:
+		levels = [][]*policy.Policy{{in.Boundary}}
+	case authz.Resource:
+		levels = [][]*policy.Policy{{in.Resource}}
+	case authz.Endpoint:
+		levels = [][]*policy.Policy{{in.Endpoint}}
+	case authz.SCP:
+		levels = in.SCPs
+	case authz.RCP:
+		levels = in.RCPs
+	}
+	var out []*policy.Policy
+	for _, lv := range levels {
+		for _, p := range lv {
+			if p != nil {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func resourcePolicyName(c *Case) string {
+	if c.Input.Resource != nil && c.Input.Resource.Kind == policy.Trust {
+		return "role's trust policy"
+	}
+	return "resource-based policy"
 }
 
 func allowReason(d *authz.Decision, c *Case) string {
@@ -100,6 +160,8 @@ func describeMatch(m authz.Matched, c *Case) string {
 		fmt.Fprintf(&b, "%s level %d policy %d", m.Layer, m.Level, m.Policy)
 	case authz.Identity, authz.Session:
 		fmt.Fprintf(&b, "%s policy %d", m.Layer, m.Policy)
+	case authz.Resource:
+		b.WriteString(resourcePolicyName(c))
 	default:
 		b.WriteString(strings.TrimPrefix(strings.TrimPrefix(m.Layer.Phrase(), "a "), "an "))
 	}

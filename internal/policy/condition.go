@@ -17,6 +17,7 @@ type condition struct {
 	op       *operator
 	set      setQualifier
 	ifExists bool
+	raw      []string // the values as written
 
 	pats  []pattern      // String*, Arn*
 	nums  []float64      // Numeric*
@@ -127,7 +128,7 @@ func compileCondition(opName, key string, values []string, vars bool) (condition
 	if err != nil {
 		return condition{}, err
 	}
-	c := condition{Operator: opName, Key: key, key: strings.ToLower(key), op: op, set: set, ifExists: ifExists}
+	c := condition{Operator: opName, Key: key, key: strings.ToLower(key), op: op, set: set, ifExists: ifExists, raw: values}
 	for _, v := range values {
 		if err := c.addValue(v, vars); err != nil {
 			return condition{}, fmt.Errorf("%s: %s: %v", opName, key, err)
