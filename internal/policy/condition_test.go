@@ -81,7 +81,7 @@ func TestConditionOperators(t *testing.T) {
 		{"ArnEquals", "arn", []string{"arn:aws:iam::111111111111:role/*"}, true},
 		{"ArnLike", "arn", []string{"arn:aws:iam:*:role/team/admin"}, false},
 		{"ArnNotLike", "arn", []string{"arn:aws:iam::*:role/other"}, true},
-		{"ArnLike", "k", []string{"*"}, false}, // a value that is not an ARN matches no ARN operator
+		{"ArnLike", "k", []string{"*"}, false},             // a value that is not an ARN matches no ARN operator
 		{"ArnLike", "k", []string{"arn:*:*:*:*:*"}, false}, // not an ARN
 		{"Null", "absent", []string{"true"}, true},
 		{"Null", "k", []string{"true"}, false},

@@ -57,9 +57,9 @@ func TestVariables(t *testing.T) {
 		{"home/${aws:username}/*", "home/${aws:username}/x", false, true}, // 2008-10-17: literal
 		{"b-${aws:PrincipalTag/team, 'company-wide'}", "b-company-wide", true, true},
 		{"b-${aws:PrincipalTag/team,'x y'}", "b-x y", true, true},
-		{"b-${aws:PrincipalTag/team}", "b-", true, false},   // unresolved: no match
-		{"b-${aws:TagKeys}", "b-a", true, false},            // multi-valued: unresolved
-		{"a${*}b", "a*b", true, true},                       // escape: literal star
+		{"b-${aws:PrincipalTag/team}", "b-", true, false}, // unresolved: no match
+		{"b-${aws:TagKeys}", "b-a", true, false},          // multi-valued: unresolved
+		{"a${*}b", "a*b", true, true},                     // escape: literal star
 		{"a${*}b", "axb", true, false},
 		{"q${?}", "q?", true, true},
 		{"d${$}", "d$", true, true},

@@ -67,8 +67,12 @@ func (ps *principalSet) match(c *Caller) PrincipalMatch {
 
 // excludes reports whether a NotPrincipal set lists every identity of the caller, so
 // that a Deny with this NotPrincipal does not apply to it. AWS evaluates a session
-// as its account, its role and itself, a user as its account and itself.
+// as its account, its role and itself, a user as its account and itself. A caller
+// with a permissions boundary is never excluded (IAM User Guide, NotPrincipal).
 func (ps *principalSet) excludes(c *Caller) bool {
+	if c.HasBoundary {
+		return false
+	}
 	if ps.any {
 		return true
 	}
