@@ -250,6 +250,9 @@ func globMatch(toks []token, vals []string, s string, fold bool, colonLimit int)
 		} else if ti < len(toks) {
 			switch toks[ti].kind {
 			case tStar:
+				if ti == len(toks)-1 { // a trailing star takes the rest, colons permitting
+					return colonLimit <= si || !strings.Contains(s[si:colonLimit], ":")
+				}
 				ti, off = ti+1, 0
 				starTi, starSi = ti, si
 				continue
