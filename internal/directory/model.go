@@ -1,0 +1,211 @@
+// Package directory is the account and organization model — accounts, users, groups,
+// roles, managed and inline policies, access keys, instance profiles, the organization
+// with its OUs and policies — stored in internal/store, and the resolution of a caller
+// into the policy layers that apply to it.
+package directory
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"strings"
+	"time"
+)
+
+// Object kinds in the store. Keys are "<account>/<lower-case name>" unless noted:
+// IAM names are unique without regard to case.
+const (
+	KindAccount         = "account"         // key: account id
+	KindUser            = "user"            //
+	KindGroup           = "group"           //
+	KindRole            = "role"            //
+	KindPolicy          = "policy"          // key: policy ARN
+	KindAccessKey       = "accesskey"       // key: access key id
+	KindInstanceProfile = "instanceprofile" //
+	KindOrganization    = "organization"    // key: "org" (one organization per server)
+	KindOU              = "ou"              // key: OU id
+	KindOrgPolicy       = "orgpolicy"       // key: policy id
+	KindOrgAttachment   = "orgattach"       // key: "<target id>/<policy id>"
+	KindCreateStatus    = "createstatus"    // key: "car-…"
+	KindHandshake       = "handshake"       // key: "h-…"
+	KindKey             = "sessionkey"      // key: key id
+	KindUniqueID        = "uniqueid"        // key: AIDA…/AROA…; value: the entity's key
+)
+
+// NameKey is the store key of a named IAM entity in an account.
+func NameKey(account, name string) string { return account + "/" + strings.ToLower(name) }
+
+// Tag is an IAM or Organizations tag.
+type Tag struct {
+	Key   string
+	Value string
+}
+
+// Account is one AWS account.
+type Account struct {
+	ID           string
+	Name         string
+	Email        string
+	Status       string // ACTIVE, SUSPENDED
+	JoinedMethod string // CREATED, INVITED
+	JoinedAt     time.Time
+	ParentID     string // root or OU id inside the organization; "" outside
+	Tags         []Tag
+}
+
+// Principal holds what users, groups and roles share: their policies.
+type Principal struct {
+	Account             string
+	Name                string
+	Path                string
+	ID                  string // AIDA…, AGPA…, AROA…
+	Arn                 string
+	CreateDate          time.Time
+	InlinePolicies      map[string]string // name → document
+	AttachedPolicies    []string          // managed policy ARNs
+	PermissionsBoundary string            // managed policy ARN
+	Tags                []Tag
+}
+
+// User is an IAM user.
+type User struct {
+	Principal
+	Groups []string // group names
+}
+
+// Group is an IAM group.
+type Group struct {
+	Principal
+}
+
+// Role is an IAM role.
+type Role struct {
+	Principal
+	AssumeRolePolicy   string
+	Description        string
+	MaxSessionDuration int // seconds
+	ServiceLinked      bool
+	LastUsed           time.Time
+}
+
+// ManagedPolicy is a customer managed policy or, with Account "aws", an AWS managed one.
+type ManagedPolicy struct {
+	Account          string
+	Name             string
+	Path             string
+	ID               string // ANPA…
+	Arn              string
+	Description      string
+	DefaultVersion   string
+	Versions         []PolicyVersion
+	AttachmentCount  int
+	BoundaryCount    int
+	CreateDate       time.Time
+	UpdateDate       time.Time
+	Tags             []Tag
+	NextVersionIndex int
+}
+
+// PolicyVersion is one version of a managed policy.
+type PolicyVersion struct {
+	ID         string // v1, v2…
+	Document   string
+	CreateDate time.Time
+}
+
+// Default returns the default version's document.
+func (p *ManagedPolicy) Default() string {
+	for _, v := range p.Versions {
+		if v.ID == p.DefaultVersion {
+			return v.Document
+		}
+	}
+	return ""
+}
+
+// AccessKey is a long-term access key of a user or of an account's root user.
+type AccessKey struct {
+	ID         string
+	Secret     string
+	Account    string
+	User       string // user name; "" for the root user
+	Status     string // Active, Inactive
+	CreateDate time.Time
+	LastUsed   time.Time
+	LastRegion string
+	LastSvc    string
+}
+
+// InstanceProfile holds at most one role for EC2 instances.
+type InstanceProfile struct {
+	Account    string
+	Name       string
+	Path       string
+	ID         string // AIPA…
+	Arn        string
+	Roles      []string // role names
+	CreateDate time.Time
+	Tags       []Tag
+}
+
+// Organization is the one organization this server holds.
+type Organization struct {
+	ID                string // o-…
+	Arn               string
+	MasterAccountID   string
+	MasterEmail       string
+	FeatureSet        string // ALL
+	RootID            string // r-…
+	RootArn           string
+	EnabledPolicyType []string // SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY
+}
+
+// OU is an organizational unit.
+type OU struct {
+	ID       string // ou-…
+	Arn      string
+	Name     string
+	ParentID string
+}
+
+// OrgPolicy is an SCP or RCP.
+type OrgPolicy struct {
+	ID          string // p-…
+	Arn         string
+	Name        string
+	Description string
+	Type        string // SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY
+	Content     string
+	AWSManaged  bool
+}
+
+// NewID returns an IAM-style unique id: a four-letter prefix and 17 characters.
+func NewID(prefix string) string { return prefix + randomBase32(17) }
+
+// NewAccessKeyID returns an access key id: AKIA (long-term) or ASIA (temporary)
+// followed by 16 characters.
+func NewAccessKeyID(prefix string) string { return prefix + randomBase32(16) }
+
+// NewSecret returns a 40-character secret access key.
+func NewSecret() string {
+	b := make([]byte, 30)
+	rand.Read(b)
+	s := base32.StdEncoding.EncodeToString(b) // 48 characters of A–Z2–7
+	return strings.NewReplacer("A", "a", "C", "c", "E", "e", "G", "g", "J", "/", "K", "+").Replace(s[:40])
+}
+
+func randomBase32(n int) string {
+	b := make([]byte, (n*5+7)/8+1)
+	rand.Read(b)
+	return base32.StdEncoding.EncodeToString(b)[:n]
+}
+
+// RandomLower returns n random characters of [a-z0-9], for organization ids.
+func RandomLower(n int) string {
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = alphabet[int(b[i])%len(alphabet)]
+	}
+	return string(b)
+}

@@ -1,0 +1,162 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// SQLite is the embedded store: one database file in the data directory.
+type SQLite struct {
+	db   *sql.DB // one connection: SQLite serialises writers anyway
+	read *sql.DB // a pool of readers, which WAL lets run beside the writer
+}
+
+const schema = `
+CREATE TABLE IF NOT EXISTS objects (
+	kind TEXT NOT NULL,
+	key  TEXT NOT NULL,
+	data BLOB NOT NULL,
+	PRIMARY KEY (kind, key)
+) WITHOUT ROWID;`
+
+// OpenSQLite opens (creating if needed) the database iamlocal.db in dir.
+func OpenSQLite(dir string) (*SQLite, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path := filepath.Join(dir, "iamlocal.db")
+	// synchronous=FULL: a commit is on disk before the call that made it is answered.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	if _, err := db.Exec(schema); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)")
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(4)
+	return &SQLite{db: db, read: read}, nil
+}
+
+func (s *SQLite) Close() error {
+	return errors.Join(s.read.Close(), s.db.Close())
+}
+
+func (s *SQLite) Read(ctx context.Context, fn func(Tx) error) error {
+	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	return fn(&sqlTx{tx: tx})
+}
+
+func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(&sqlTx{tx: tx}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+type sqlTx struct{ tx *sql.Tx }
+
+func (t *sqlTx) Get(kind, key string, v any) error {
+	var data []byte
+	err := t.tx.QueryRow(`SELECT data FROM objects WHERE kind = ? AND key = ?`, kind, key).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return ErrNotFound
+	}
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(data, v)
+}
+
+func (t *sqlTx) Put(kind, key string, v any) error {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	_, err = t.tx.Exec(`INSERT INTO objects (kind, key, data) VALUES (?, ?, ?)
+		ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data`, kind, key, data)
+	return err
+}
+
+func (t *sqlTx) Insert(kind, key string, v any) (bool, error) {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return false, err
+	}
+	res, err := t.tx.Exec(`INSERT INTO objects (kind, key, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, kind, key, data)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t *sqlTx) Delete(kind, key string) (bool, error) {
+	res, err := t.tx.Exec(`DELETE FROM objects WHERE kind = ? AND key = ?`, kind, key)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+func (t *sqlTx) Scan(kind, prefix, after string, limit int, fn func(string, []byte) (bool, error)) error {
+	lo := prefix
+	if after > lo {
+		lo = after
+	}
+	q := `SELECT key, data FROM objects WHERE kind = ? AND key > ? AND key < ? ORDER BY key`
+	args := []any{kind, lo, prefixEnd(prefix)}
+	if after == "" || after < prefix {
+		q = `SELECT key, data FROM objects WHERE kind = ? AND key >= ? AND key < ? ORDER BY key`
+	}
+	if limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d", limit)
+	}
+	rows, err := t.tx.Query(q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key string
+		var data []byte
+		if err := rows.Scan(&key, &data); err != nil {
+			return err
+		}
+		more, err := fn(key, data)
+		if err != nil || !more {
+			return err
+		}
+	}
+	return rows.Err()
+}
+
+// prefixEnd is the least string greater than every string with the prefix.
+func prefixEnd(prefix string) string {
+	return prefix + strings.Repeat("\U0010FFFF", 1)
+}
