@@ -7,6 +7,8 @@ package directory
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -182,8 +184,37 @@ type OrgPolicy struct {
 func NewID(prefix string) string { return prefix + randomBase32(17) }
 
 // NewAccessKeyID returns an access key id: AKIA (long-term) or ASIA (temporary)
-// followed by 16 characters.
-func NewAccessKeyID(prefix string) string { return prefix + randomBase32(16) }
+// followed by 16 characters that encode the account (as AWS's do, so that
+// GetAccessKeyInfo can answer for any key) and 40 random bits.
+func NewAccessKeyID(prefix, account string) string {
+	n, _ := strconv.ParseUint(account, 10, 64)
+	b := make([]byte, 10)
+	for i := 4; i >= 0; i-- {
+		b[i] = byte(n)
+		n >>= 8
+	}
+	rand.Read(b[5:])
+	return prefix + base32.StdEncoding.EncodeToString(b)
+}
+
+// AccessKeyAccount decodes the account from an access key id made by NewAccessKeyID.
+func AccessKeyAccount(id string) (string, bool) {
+	if len(id) != 20 || (id[:4] != "AKIA" && id[:4] != "ASIA") {
+		return "", false
+	}
+	b, err := base32.StdEncoding.DecodeString(id[4:])
+	if err != nil {
+		return "", false
+	}
+	var n uint64
+	for _, c := range b[:5] {
+		n = n<<8 | uint64(c)
+	}
+	if n > 999999999999 {
+		return "", false
+	}
+	return fmt.Sprintf("%012d", n), true
+}
 
 // NewSecret returns a 40-character secret access key.
 func NewSecret() string {

@@ -271,8 +271,8 @@ func genRequest(ch *chooser) map[string]any {
 	return req
 }
 
-// principalsNaming lists Principal values naming the caller: its ARN, its role's ARN,
-// its session ARN, its account.
+// principalsNaming lists Principal values naming the caller: its own ARN (user,
+// session or federated user), its account, and for a session its role's ARN.
 func principalsNaming(caller callerSpec, roleArn string) []any {
 	aws := func(v string) any { return map[string]any{"AWS": v} }
 	switch caller.kind {
@@ -288,6 +288,7 @@ func principalsNaming(caller callerSpec, roleArn string) []any {
 		if roleArn == "" {
 			roleArn = "arn:aws:iam::" + acct + ":role/" + role
 		}
+		// The role ARN twice: the form whose limits (boundary, session) are subtlest.
 		out = append(out, aws(roleArn), aws(roleArn),
 			map[string]any{"AWS": []any{acct, roleArn, caller.arn}})
 	}

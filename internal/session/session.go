@@ -17,6 +17,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"sync"
 	"time"
 )
@@ -46,6 +47,15 @@ type Claims struct {
 
 	IssuedAt time.Time `json:"iat"`
 	Expires  time.Time `json:"exp"`
+}
+
+// SetTag sets a session tag; keys are case-insensitive, the last spelling wins.
+func (c *Claims) SetTag(key, value string) {
+	if c.Tags == nil {
+		c.Tags, c.TagKeys = map[string]string{}, map[string]string{}
+	}
+	lk := strings.ToLower(key)
+	c.Tags[lk], c.TagKeys[lk] = value, key
 }
 
 // Key is one AEAD key of the ring.

@@ -1,0 +1,88 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/server"
+	"github.com/iamlocal/iamlocal/internal/service"
+	"github.com/spf13/cobra"
+)
+
+func newServeCmd() *cobra.Command {
+	var addr, dataDir, accountID, region string
+	var demo bool
+	cmd := &cobra.Command{
+		Use:   "serve [--addr 127.0.0.1:4577] [--data DIR] [--account-id 000000000000]",
+		Short: "Serve IAM, STS and Organizations for the AWS CLI and SDKs",
+		Long: `serve runs the AWS-compatible server. State lives in DIR (an embedded SQLite
+database); restarting on the same DIR keeps everything, sessions included.
+
+The management account's root user is the bootstrap identity. Its access key comes
+from IAMLOCAL_ROOT_ACCESS_KEY_ID / IAMLOCAL_ROOT_SECRET_ACCESS_KEY when set; otherwise
+it is generated on first start, printed once and written to DIR/root-credentials.`,
+		Example: `  iamlocal serve --data ./.iamlocal
+  AWS_SHARED_CREDENTIALS_FILE=.iamlocal/root-credentials aws --endpoint-url http://127.0.0.1:4577 sts get-caller-identity`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, cmd, addr, server.Config{DataDir: dataDir, AccountID: accountID, Region: region,
+				RootAccessKeyID: os.Getenv("IAMLOCAL_ROOT_ACCESS_KEY_ID"), RootSecretAccessKey: os.Getenv("IAMLOCAL_ROOT_SECRET_ACCESS_KEY")}, demo)
+		},
+	}
+	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4577", "listen on `ADDR`")
+	cmd.Flags().StringVar(&dataDir, "data", ".iamlocal", "keep state in `DIR`")
+	cmd.Flags().StringVar(&accountID, "account-id", "000000000000", "the management account's `ID`")
+	cmd.Flags().StringVar(&region, "region", "us-east-1", "the region iamlocal reports")
+	cmd.Flags().BoolVar(&demo, "demo", false, "create a sample organization on first start")
+	return cmd
+}
+
+func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Config, demo bool) error {
+	if len(cfg.AccountID) != 12 {
+		return &exitError{2, fmt.Errorf("--account-id %q: an account id has 12 digits", cfg.AccountID)}
+	}
+	if (cfg.RootAccessKeyID == "") != (cfg.RootSecretAccessKey == "") {
+		return &exitError{2, errors.New("set both IAMLOCAL_ROOT_ACCESS_KEY_ID and IAMLOCAL_ROOT_SECRET_ACCESS_KEY, or neither")}
+	}
+	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	st, ring, boot, err := server.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
+		Region: cfg.Region, ManagementAccount: cfg.AccountID}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	if k := boot.NewRootKey; k != nil {
+		fmt.Fprintf(out, "Root user of account %s (shown once, also in %s):\n  aws_access_key_id = %s\n  aws_secret_access_key = %s\n",
+			cfg.AccountID, boot.CredentialsFile, k.ID, k.Secret)
+	}
+	srv := &http.Server{Handler: server.New(env, log, nil), ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(out, "iamlocal serving on http://%s (data in %s)\n", ln.Addr(), cfg.DataDir)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	// Let in-flight requests finish; every acknowledged write is already committed.
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	return srv.Shutdown(shutdownCtx)
+}

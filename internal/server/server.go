@@ -1,0 +1,286 @@
+// Package server is iamlocal's front door: it routes a request to its service,
+// authenticates it (SigV4, long-term keys and sealed session tokens), runs the action
+// in one transaction — authorization by the engine first — and writes the response in
+// the service's protocol.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/policy"
+	"github.com/iamlocal/iamlocal/internal/service"
+	"github.com/iamlocal/iamlocal/internal/service/iam"
+	"github.com/iamlocal/iamlocal/internal/service/organizations"
+	"github.com/iamlocal/iamlocal/internal/service/sts"
+	"github.com/iamlocal/iamlocal/internal/sigv4"
+	"github.com/iamlocal/iamlocal/internal/store"
+	"github.com/iamlocal/iamlocal/internal/wire"
+)
+
+// maxBody caps request bodies; AWS's Query APIs take far less.
+const maxBody = 1 << 20
+
+// Server serves the AWS APIs.
+type Server struct {
+	env *service.Env
+	log *slog.Logger
+	now func() time.Time
+}
+
+// protocol is how a service speaks.
+type protocol struct {
+	name    string
+	xmlns   string
+	actions service.Table
+	json    bool // JSON 1.1 with X-Amz-Target, else Query
+}
+
+// Query services by SigV4 service name; JSON services by X-Amz-Target prefix.
+var (
+	querySvcs = map[string]*protocol{
+		"sts": {name: "sts", xmlns: sts.XMLNS, actions: sts.Actions},
+		"iam": {name: "iam", xmlns: iam.XMLNS, actions: iam.Actions},
+	}
+	jsonSvcs = map[string]*protocol{
+		organizations.TargetPrefix: {name: "organizations", actions: organizations.Actions, json: true},
+	}
+)
+
+// New makes a server over an opened environment.
+func New(env *service.Env, log *slog.Logger, now func() time.Time) *Server {
+	if now == nil {
+		now = time.Now
+	}
+	return &Server{env: env, log: log, now: now}
+}
+
+func newRequestID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
+}
+
+// ServeHTTP handles one request.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	reqID := newRequestID()
+	if r.URL.Path == "/_iamlocal/health" {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"status":"ok"}`)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		wire.QueryError(w, sts.XMLNS, wire.Errorf(http.StatusBadRequest, "IncompleteBody", "The request body could not be read"), reqID)
+		return
+	}
+	proto, action, params, werr := s.route(r, body)
+	if werr != nil {
+		s.writeError(w, proto, werr, reqID)
+		return
+	}
+	if len(body) > maxBody {
+		s.writeError(w, proto, wire.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body exceeds %d bytes", maxBody), reqID)
+		return
+	}
+	result, err := s.call(r, body, proto, action, params, reqID)
+	if err != nil {
+		s.writeError(w, proto, s.toWire(err, action, reqID), reqID)
+		return
+	}
+	if proto.json {
+		wire.JSONResponse(w, result, reqID)
+		return
+	}
+	wire.QueryResponse(w, proto.xmlns, action.Name, result, reqID)
+}
+
+// route finds the service and action: JSON services by X-Amz-Target, Query services
+// by the SigV4 scope's service name (or, unsigned, by the action's name).
+func (s *Server) route(r *http.Request, body []byte) (*protocol, *service.Action, wire.Params, *wire.Error) {
+	if target := r.Header.Get("X-Amz-Target"); target != "" {
+		prefix, name, _ := strings.Cut(target, ".")
+		proto := jsonSvcs[prefix]
+		if proto == nil {
+			return &protocol{json: true}, nil, wire.Params{}, wire.Errorf(http.StatusBadRequest, "UnknownOperationException", "The target %s is not a service iamlocal serves", target)
+		}
+		a := proto.actions[name]
+		if a == nil {
+			return proto, nil, wire.Params{}, wire.Errorf(http.StatusBadRequest, "UnknownOperationException", "The operation %s is not supported", name)
+		}
+		return proto, a, wire.Params{}, nil
+	}
+	proto := querySvcs["sts"]
+	if svc := scopeService(r); svc != "" {
+		if querySvcs[svc] == nil {
+			return proto, nil, wire.Params{}, wire.Errorf(http.StatusBadRequest, "InvalidAction", "The service %s is not one iamlocal serves", svc)
+		}
+		proto = querySvcs[svc]
+	}
+	params, werr := wire.ParseQuery(r, body)
+	if werr != nil {
+		return proto, nil, params, werr
+	}
+	name := params.Get("Action")
+	if name == "" {
+		return proto, nil, params, wire.Errorf(http.StatusBadRequest, "MissingAction", "The request must contain the parameter Action")
+	}
+	a := proto.actions[name]
+	if a == nil {
+		return proto, nil, params, wire.Errorf(http.StatusBadRequest, "InvalidAction", "Could not find operation %s for version %s", name, params.Get("Version"))
+	}
+	return proto, a, params, nil
+}
+
+// scopeService reads the service name from a SigV4 credential scope, if any.
+func scopeService(r *http.Request) string {
+	cred := r.URL.Query().Get("X-Amz-Credential")
+	if auth := r.Header.Get("Authorization"); auth != "" {
+		if i := strings.Index(auth, "Credential="); i >= 0 {
+			cred = auth[i+len("Credential="):]
+			if j := strings.IndexAny(cred, ", "); j >= 0 {
+				cred = cred[:j]
+			}
+		}
+	}
+	parts := strings.Split(cred, "/")
+	if len(parts) == 5 {
+		return parts[3]
+	}
+	return ""
+}
+
+// call authenticates the request and runs the action in one transaction.
+func (s *Server) call(r *http.Request, body []byte, proto *protocol, a *service.Action, params wire.Params, reqID string) (any, error) {
+	now := s.now()
+	var id *directory.Identity
+	var region string
+	err := s.env.Store.Read(r.Context(), func(tx store.Tx) error {
+		var err error
+		id, region, err = s.authenticate(tx, r, body, now)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if id == nil && !a.Anonymous {
+		return nil, wire.Errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
+	}
+	if err := sessionTokenLimits(id, proto.name, a.Name); err != nil {
+		return nil, err
+	}
+	c := &service.Call{Ctx: r.Context(), Env: s.env, Identity: id, Params: params, Body: body, Now: now,
+		RequestID: reqID, SourceIP: sourceIP(r), Secure: r.TLS != nil, Region: region}
+	var result any
+	run := func(tx store.Tx) error {
+		c.Tx = tx
+		if err := authorize(c, a); err != nil {
+			return err
+		}
+		var err error
+		result, err = a.Handle(c)
+		return err
+	}
+	if a.Write {
+		err = s.env.Store.Write(r.Context(), run)
+	} else {
+		err = s.env.Store.Read(r.Context(), run)
+	}
+	return result, err
+}
+
+// authorize runs the front door's check of the action's IAM permission.
+func authorize(c *service.Call, a *service.Action) error {
+	if a.IAMAction == "" {
+		return nil
+	}
+	resource, account := "*", c.Account()
+	if a.Resource != nil {
+		var err error
+		if resource, account, err = a.Resource(c); err != nil {
+			return err
+		}
+	}
+	ctx := policy.Context{}
+	if a.Context != nil {
+		if err := a.Context(c, ctx); err != nil {
+			return err
+		}
+	}
+	return c.Authorize(service.Request{Action: a.IAMAction, Resource: resource, ResourceAccount: account, Context: ctx})
+}
+
+// sessionTokenLimits applies AWS's limits on GetSessionToken credentials: no IAM
+// without MFA, and in STS only AssumeRole and GetCallerIdentity.
+func sessionTokenLimits(id *directory.Identity, svc, action string) error {
+	if id == nil || id.Claims == nil || (id.Claims.Type != "User" && id.Claims.Type != "Root") {
+		return nil
+	}
+	switch {
+	case svc == "iam" && !id.Claims.MFA:
+		return wire.Errorf(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid")
+	case svc == "sts" && action != "AssumeRole" && action != "GetCallerIdentity":
+		return wire.AccessDenied("Cannot call %s with session credentials", action)
+	}
+	return nil
+}
+
+func sourceIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
+// toWire turns a handler's error into an AWS error; anything unexpected is logged
+// and answered as an internal failure without details.
+func (s *Server) toWire(err error, a *service.Action, reqID string) *wire.Error {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return we
+	}
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return &wire.Error{Code: se.Code, Status: se.Status, Message: se.Message, Sender: true}
+	}
+	if errors.Is(err, directory.ErrNoEntity) {
+		return wire.Errorf(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid")
+	}
+	if errors.Is(err, context.Canceled) {
+		return &wire.Error{Code: "RequestCanceled", Status: 499, Message: "the request was canceled"}
+	}
+	name := ""
+	if a != nil {
+		name = a.Name
+	}
+	s.log.Error("internal failure", "request", reqID, "action", name, "err", err)
+	return &wire.Error{Code: "InternalFailure", Status: http.StatusInternalServerError,
+		Message: fmt.Sprintf("The request processing has failed because of an unknown error (request %s)", reqID)}
+}
+
+func (s *Server) writeError(w http.ResponseWriter, proto *protocol, e *wire.Error, reqID string) {
+	if proto != nil && proto.json {
+		if e.Code == "AccessDenied" { // JSON services name it so
+			e = &wire.Error{Code: "AccessDeniedException", Status: e.Status, Message: e.Message, Sender: true}
+		}
+		wire.JSONError(w, e, reqID)
+		return
+	}
+	xmlns := sts.XMLNS
+	if proto != nil && proto.xmlns != "" {
+		xmlns = proto.xmlns
+	}
+	wire.QueryError(w, xmlns, e, reqID)
+}

@@ -1,0 +1,87 @@
+// Package servertest runs an iamlocal server in-process for tests, with aws-sdk-go-v2
+// clients configured against it.
+package servertest
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/server"
+	"github.com/iamlocal/iamlocal/internal/service"
+)
+
+// Management account and its root key in every test server.
+const (
+	Account       = "111111111111"
+	RootKeyID     = "AKIAIOSFODNN7EXAMPLE"
+	RootSecret    = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+	DefaultRegion = "us-east-1"
+)
+
+// Server is a running test server.
+type Server struct {
+	URL     string
+	DataDir string
+	Env     *service.Env
+	close   func()
+}
+
+// Start runs a server on a fresh data directory (or dataDir, to test restarts).
+func Start(t testing.TB, dataDir string) *Server {
+	t.Helper()
+	if dataDir == "" {
+		dataDir = t.TempDir()
+	}
+	st, ring, _, err := server.Open(context.Background(), server.Config{DataDir: dataDir, AccountID: Account,
+		Region: DefaultRegion, RootAccessKeyID: RootKeyID, RootSecretAccessKey: RootSecret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
+		Region: DefaultRegion, ManagementAccount: Account}
+	hs := httptest.NewServer(server.New(env, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now))
+	s := &Server{URL: hs.URL, DataDir: dataDir, Env: env}
+	s.close = func() { hs.Close(); st.Close() }
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Close stops the server (again is a no-op).
+func (s *Server) Close() {
+	if s.close != nil {
+		s.close()
+		s.close = nil
+	}
+}
+
+// Creds are static credentials.
+type Creds struct{ ID, Secret, Token string }
+
+// Root is the management account's root user.
+var Root = Creds{ID: RootKeyID, Secret: RootSecret}
+
+func (s *Server) config(c Creds) aws.Config {
+	return aws.Config{
+		Region:           DefaultRegion,
+		Credentials:      credentials.NewStaticCredentialsProvider(c.ID, c.Secret, c.Token),
+		BaseEndpoint:     aws.String(s.URL),
+		RetryMaxAttempts: 1,
+	}
+}
+
+// STS, IAM and Organizations return SDK clients signing with c.
+func (s *Server) STS(c Creds) *sts.Client { return sts.NewFromConfig(s.config(c)) }
+func (s *Server) IAM(c Creds) *iam.Client { return iam.NewFromConfig(s.config(c)) }
+func (s *Server) Organizations(c Creds) *organizations.Client {
+	return organizations.NewFromConfig(s.config(c))
+}

@@ -1,0 +1,163 @@
+// Package service holds what every AWS service of iamlocal shares: an action table
+// describing each API action (its IAM action, resource, condition keys and handler),
+// and the Call a handler works with. A service never decides access itself: it
+// describes the request, and Call.Authorize asks the engine.
+package service
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/iamlocal/iamlocal/internal/authz"
+	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/policy"
+	"github.com/iamlocal/iamlocal/internal/session"
+	"github.com/iamlocal/iamlocal/internal/store"
+	"github.com/iamlocal/iamlocal/internal/wire"
+)
+
+// Env is what handlers share across calls.
+type Env struct {
+	Store    store.Store
+	Ring     *session.Ring
+	Resolver *directory.Resolver
+	Region   string
+	// ManagementAccount is the account whose root user bootstraps the server.
+	ManagementAccount string
+}
+
+// Action describes one API action.
+type Action struct {
+	Name string
+	// IAMAction is authorized by the front door before Handle runs, on the resource
+	// Resource returns; "" when the action needs no permission (GetCallerIdentity)
+	// or authorizes itself inside Handle.
+	IAMAction string
+	// Resource returns the resource ARN and the account that owns it; nil means "*"
+	// in the caller's account.
+	Resource func(c *Call) (arn, account string, err error)
+	// Context adds the request's condition keys (aws:RequestTag, iam:PermissionsBoundary…).
+	Context func(c *Call, ctx policy.Context) error
+	// Write runs the call in a read-write transaction.
+	Write bool
+	// Anonymous actions may be called without a signature (AssumeRoleWithWebIdentity).
+	Anonymous bool
+	Handle    func(c *Call) (any, error)
+}
+
+// Call is one API call in progress.
+type Call struct {
+	Ctx       context.Context
+	Env       *Env
+	Tx        store.Tx
+	Identity  *directory.Identity // nil for an anonymous caller
+	Params    wire.Params         // Query protocol
+	Body      []byte              // JSON protocol
+	Now       time.Time
+	RequestID string
+	SourceIP  string
+	Secure    bool
+	Region    string
+}
+
+// Account is the caller's account.
+func (c *Call) Account() string {
+	if c.Identity == nil {
+		return ""
+	}
+	return c.Identity.Caller.Account
+}
+
+// Request describes one authorization question beyond the front door's.
+type Request struct {
+	Action          string
+	Resource        string
+	ResourceAccount string
+	Context         policy.Context
+	ResourcePolicy  *policy.Policy
+	ResourceKind    authz.ResourcePolicyKind
+}
+
+// Decide asks the engine about a request by the caller: it gathers the caller's
+// layers, the resource account's RCPs and the request's global context keys.
+func (c *Call) Decide(req Request) (*authz.Decision, *policy.Request, error) {
+	in := &authz.Input{Resource: req.ResourcePolicy, ResourceKind: req.ResourceKind}
+	ctx := policy.Context{}
+	for k, v := range req.Context {
+		ctx[k] = v
+	}
+	c.globalContext(ctx)
+	pr := &policy.Request{Action: req.Action, Resource: req.Resource, ResourceAccount: req.ResourceAccount, Context: ctx}
+	if c.Identity != nil {
+		pr.Caller = c.Identity.Caller
+		if err := c.Env.Resolver.CallerSide(c.Tx, c.Identity, in, ctx, c.Now); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		pr.Caller = policy.Caller{Kind: policy.Anonymous, Arn: "anonymous"}
+	}
+	if err := c.Env.Resolver.ResourceSide(c.Tx, req.ResourceAccount, in, ctx); err != nil {
+		return nil, nil, err
+	}
+	pr.Prepare()
+	d := &authz.Decision{}
+	authz.Decide(pr, in, d)
+	return d, pr, nil
+}
+
+// Authorize decides a request and turns a denial into AWS's AccessDenied error with
+// its enhanced message.
+func (c *Call) Authorize(req Request) error {
+	d, _, err := c.Decide(req)
+	if err != nil {
+		return err
+	}
+	if d.Allowed() {
+		return nil
+	}
+	return AccessDenied(c, req.Action, req.Resource, d)
+}
+
+// AccessDenied is AWS's message: "User: ARN is not authorized to perform: ACTION on
+// resource: RESOURCE because …".
+func AccessDenied(c *Call, action, resource string, d *authz.Decision) *wire.Error {
+	who := "anonymous"
+	if c.Identity != nil {
+		who = c.Identity.Caller.Arn
+	}
+	return wire.Errorf(http.StatusForbidden, "AccessDenied", "User: %s is not authorized to perform: %s on resource: %s%s",
+		who, action, resource, d.Reason(action))
+}
+
+// globalContext adds the keys every request carries.
+func (c *Call) globalContext(ctx policy.Context) {
+	setDefault := func(k string, v ...string) {
+		if _, ok := ctx[k]; !ok {
+			ctx[k] = v
+		}
+	}
+	setDefault("aws:currenttime", c.Now.UTC().Format(time.RFC3339))
+	setDefault("aws:epochtime", fmt.Sprint(c.Now.Unix()))
+	setDefault("aws:securetransport", fmt.Sprint(c.Secure))
+	setDefault("aws:viaawsservice", "false")
+	if c.SourceIP != "" {
+		setDefault("aws:sourceip", c.SourceIP)
+	}
+	if c.Region != "" {
+		setDefault("aws:requestedregion", c.Region)
+	}
+}
+
+// Table maps wire action names to actions.
+type Table map[string]*Action
+
+// NewTable indexes actions by name.
+func NewTable(actions ...*Action) Table {
+	t := Table{}
+	for _, a := range actions {
+		t[a.Name] = a
+	}
+	return t
+}

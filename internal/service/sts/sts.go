@@ -1,0 +1,434 @@
+// Package sts is AWS Security Token Service: GetCallerIdentity, AssumeRole,
+// GetSessionToken and GetAccessKeyInfo, with the rules of AWS-SEMANTICS.md §3.
+package sts
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/iamlocal/iamlocal/internal/authz"
+	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/policy"
+	"github.com/iamlocal/iamlocal/internal/service"
+	"github.com/iamlocal/iamlocal/internal/session"
+	"github.com/iamlocal/iamlocal/internal/store"
+	"github.com/iamlocal/iamlocal/internal/wire"
+)
+
+// XMLNS is STS's XML namespace.
+const XMLNS = "https://sts.amazonaws.com/doc/2011-06-15/"
+
+// Version is the Query protocol version of STS.
+const Version = "2011-06-15"
+
+// Actions is the STS action table.
+var Actions = service.NewTable(
+	&service.Action{Name: "GetCallerIdentity", Handle: getCallerIdentity},
+	&service.Action{Name: "AssumeRole", Handle: assumeRole},
+	&service.Action{Name: "GetSessionToken", Handle: getSessionToken},
+	&service.Action{Name: "GetAccessKeyInfo", IAMAction: "sts:GetAccessKeyInfo", Handle: getAccessKeyInfo},
+)
+
+type callerIdentity struct {
+	UserID  string `xml:"UserId"`
+	Account string `xml:"Account"`
+	Arn     string `xml:"Arn"`
+}
+
+// getCallerIdentity needs no permission: AWS answers even under an explicit deny.
+func getCallerIdentity(c *service.Call) (any, error) {
+	id := c.Identity
+	return &callerIdentity{UserID: id.UserID, Account: id.Caller.Account, Arn: id.Caller.Arn}, nil
+}
+
+type credentials struct {
+	AccessKeyID     string `xml:"AccessKeyId"`
+	SecretAccessKey string `xml:"SecretAccessKey"`
+	SessionToken    string `xml:"SessionToken"`
+	Expiration      string `xml:"Expiration"`
+}
+
+type assumedRoleUser struct {
+	AssumedRoleID string `xml:"AssumedRoleId"`
+	Arn           string `xml:"Arn"`
+}
+
+type assumeRoleResult struct {
+	XMLName          struct{}        `xml:"-"`
+	Credentials      credentials     `xml:"Credentials"`
+	AssumedRoleUser  assumedRoleUser `xml:"AssumedRoleUser"`
+	PackedPolicySize *int            `xml:"PackedPolicySize,omitempty"`
+	SourceIdentity   string          `xml:"SourceIdentity,omitempty"`
+}
+
+var (
+	sessionNamePattern    = regexp.MustCompile(`^[\w+=,.@-]*$`)
+	externalIDPattern     = regexp.MustCompile(`^[\w+=,.@:/-]*$`)
+	sourceIdentityPattern = regexp.MustCompile(`^[\w+=,.@-]*$`)
+	tagKeyPattern         = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]+$`)
+	tagValuePattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+)
+
+// validation collects AWS's "N validation errors detected" message.
+type validation []string
+
+func (v *validation) check(ok bool, value, member, constraint string) {
+	if !ok {
+		*v = append(*v, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must %s", value, member, constraint))
+	}
+}
+
+func (v *validation) length(value, member string, min, max int) {
+	v.check(len(value) >= min && len(value) <= max, value, member,
+		fmt.Sprintf("have length %s", lengthRange(min, max)))
+}
+
+func lengthRange(min, max int) string {
+	return fmt.Sprintf("greater than or equal to %d and less than or equal to %d", min, max)
+}
+
+func (v validation) err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	noun := "error"
+	if len(v) > 1 {
+		noun = "errors"
+	}
+	return wire.ValidationError("%d validation %s detected: %s", len(v), noun, strings.Join(v, "; "))
+}
+
+type assumeInput struct {
+	roleArn, account, roleName, sessionName, externalID, sourceIdentity string
+	duration                                                            time.Duration
+	durationGiven                                                       bool
+	policy                                                              string
+	policyArns                                                          []string
+	tags                                                                []directory.Tag
+	transitive                                                          []string
+}
+
+func readAssumeInput(c *service.Call) (*assumeInput, error) {
+	p := c.Params
+	in := &assumeInput{roleArn: p.Get("RoleArn"), sessionName: p.Get("RoleSessionName"),
+		externalID: p.Get("ExternalId"), sourceIdentity: p.Get("SourceIdentity"), policy: p.Get("Policy")}
+	for _, name := range []string{"RoleArn", "RoleSessionName"} {
+		if !p.Has(name) {
+			return nil, wire.MissingParameter(name)
+		}
+	}
+	var v validation
+	v.length(in.roleArn, "roleArn", 20, 2048)
+	v.length(in.sessionName, "roleSessionName", 2, 64)
+	v.check(sessionNamePattern.MatchString(in.sessionName), in.sessionName, "roleSessionName", `satisfy regular expression pattern: [\w+=,.@-]*`)
+	if p.Has("ExternalId") {
+		v.length(in.externalID, "externalId", 2, 1224)
+		v.check(externalIDPattern.MatchString(in.externalID), in.externalID, "externalId", `satisfy regular expression pattern: [\w+=,.@:\/-]*`)
+	}
+	if p.Has("SourceIdentity") {
+		v.length(in.sourceIdentity, "sourceIdentity", 2, 64)
+		v.check(sourceIdentityPattern.MatchString(in.sourceIdentity), in.sourceIdentity, "sourceIdentity", `satisfy regular expression pattern: [\w+=,.@-]*`)
+	}
+	if p.Has("Policy") {
+		v.length(in.policy, "policy", 1, 2048)
+	}
+	seconds, given, err := p.Int("DurationSeconds")
+	if err != nil {
+		return nil, err
+	}
+	in.durationGiven = given
+	if !given {
+		seconds = 3600
+	}
+	v.check(seconds >= 900 && seconds <= 43200, fmt.Sprint(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 43200")
+	in.duration = time.Duration(seconds) * time.Second
+	arns, err := p.Structs("PolicyArns")
+	if err != nil {
+		return nil, err
+	}
+	v.check(len(arns) <= 10, fmt.Sprint(len(arns)), "policyArns", "have length less than or equal to 10")
+	for _, a := range arns {
+		in.policyArns = append(in.policyArns, a["arn"])
+	}
+	tags, err := p.Structs("Tags")
+	if err != nil {
+		return nil, err
+	}
+	v.check(len(tags) <= 50, fmt.Sprint(len(tags)), "tags", "have length less than or equal to 50")
+	for i, t := range tags {
+		k, val := t["Key"], t["Value"]
+		v.length(k, fmt.Sprintf("tags.%d.member.key", i+1), 1, 128)
+		v.check(tagKeyPattern.MatchString(k), k, fmt.Sprintf("tags.%d.member.key", i+1), `satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
+		v.length(val, fmt.Sprintf("tags.%d.member.value", i+1), 0, 256)
+		v.check(tagValuePattern.MatchString(val), val, fmt.Sprintf("tags.%d.member.value", i+1), `satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*`)
+		in.tags = append(in.tags, directory.Tag{Key: k, Value: val})
+	}
+	if in.transitive, err = p.List("TransitiveTagKeys"); err != nil {
+		return nil, err
+	}
+	v.check(len(in.transitive) <= 50, fmt.Sprint(len(in.transitive)), "transitiveTagKeys", "have length less than or equal to 50")
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if strings.HasPrefix(strings.ToLower(in.sourceIdentity), "aws:") {
+		return nil, wire.ValidationError("SourceIdentity cannot start with the prefix 'aws:'")
+	}
+	parts := strings.SplitN(in.roleArn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") || len(parts[4]) != 12 {
+		return nil, wire.ValidationError("%s is invalid", in.roleArn)
+	}
+	in.account = parts[4]
+	in.roleName = parts[5][strings.LastIndexByte(parts[5], '/')+1:]
+	return in, nil
+}
+
+func assumeRole(c *service.Call) (any, error) {
+	in, err := readAssumeInput(c)
+	if err != nil {
+		return nil, err
+	}
+	caller := c.Identity
+	if caller.Caller.Kind == policy.RootUser {
+		// AWS refuses role assumption by any account's root user.
+		return nil, wire.AccessDenied("Roles may not be assumed by root accounts.")
+	}
+
+	var role directory.Role
+	roleErr := c.Tx.Get(directory.KindRole, directory.NameKey(in.account, in.roleName), &role)
+	if roleErr != nil && !errors.Is(roleErr, store.ErrNotFound) {
+		return nil, roleErr
+	}
+	exists := roleErr == nil && role.Arn == in.roleArn
+	ctx := policy.Context{}
+	ctx.Set("sts:RoleSessionName", in.sessionName)
+	if in.externalID != "" {
+		ctx.Set("sts:ExternalId", in.externalID)
+	}
+	if in.sourceIdentity != "" {
+		ctx.Set("sts:SourceIdentity", in.sourceIdentity)
+	}
+	if len(in.tags) > 0 {
+		var keys []string
+		for _, t := range in.tags {
+			ctx.Set("aws:RequestTag/"+t.Key, t.Value)
+			keys = append(keys, t.Key)
+		}
+		ctx.Set("aws:TagKeys", keys...)
+	}
+	if len(in.transitive) > 0 {
+		ctx.Set("sts:TransitiveTagKeys", in.transitive...)
+	}
+	var trust *policy.Policy
+	if exists {
+		if trust, err = c.Env.Resolver.Policies.Compile(role.AssumeRolePolicy, policy.Trust); err != nil {
+			return nil, err
+		}
+	}
+	// The caller's permission and the trust policy, in one decision; then the extra
+	// permissions that tags and a source identity need.
+	checks := []string{"sts:AssumeRole"}
+	if len(in.tags) > 0 || len(in.transitive) > 0 {
+		checks = append(checks, "sts:TagSession")
+	}
+	if in.sourceIdentity != "" {
+		checks = append(checks, "sts:SetSourceIdentity")
+	}
+	for _, action := range checks {
+		err := c.Authorize(service.Request{Action: action, Resource: in.roleArn, ResourceAccount: in.account,
+			Context: ctx, ResourcePolicy: trust, ResourceKind: authz.TrustPolicy})
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	chained := caller.Caller.Kind == policy.AssumedRole
+	if in.duration > time.Duration(role.MaxSessionDuration)*time.Second {
+		return nil, wire.ValidationError("The requested DurationSeconds exceeds the MaxSessionDuration set for this role.")
+	}
+	if chained && in.duration > time.Hour {
+		return nil, wire.ValidationError("The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.")
+	}
+	claims, packed, err := newRoleClaims(c, in, &role)
+	if err != nil {
+		return nil, err
+	}
+	claims.Chained = chained
+	token, err := c.Env.Ring.Seal(claims)
+	if err != nil {
+		return nil, err
+	}
+	res := &assumeRoleResult{
+		Credentials: credentials{AccessKeyID: claims.AccessKeyID, SecretAccessKey: claims.Secret,
+			SessionToken: token, Expiration: claims.Expires.UTC().Format(time.RFC3339)},
+		AssumedRoleUser: assumedRoleUser{AssumedRoleID: claims.UserID, Arn: claims.Arn},
+		SourceIdentity:  claims.SourceIdentity,
+	}
+	if packed >= 0 {
+		res.PackedPolicySize = &packed
+	}
+	return res, nil
+}
+
+// newRoleClaims builds the session: the role's identity, the session policies, the
+// tags (session tags over role tags, transitive tags carried from a calling session)
+// and the source identity (kept through chaining).
+func newRoleClaims(c *service.Call, in *assumeInput, role *directory.Role) (*session.Claims, int, error) {
+	cl := &session.Claims{
+		AccessKeyID: directory.NewAccessKeyID("ASIA", in.account), Secret: directory.NewSecret(),
+		Account: in.account, Type: "AssumedRole",
+		Arn:    fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", in.account, role.Name, in.sessionName),
+		UserID: role.ID + ":" + in.sessionName, RoleArn: role.Arn, RoleName: role.Name, SessionName: in.sessionName,
+		SourceIdentity: in.sourceIdentity, IssuedAt: c.Now.UTC(), Expires: c.Now.Add(in.duration).UTC(),
+	}
+	if prev := c.Identity.Claims; prev != nil {
+		cl.MFA = prev.MFA
+		if prev.SourceIdentity != "" {
+			if in.sourceIdentity != "" && in.sourceIdentity != prev.SourceIdentity {
+				return nil, 0, wire.AccessDenied("The source identity %q set by a previous session cannot be changed", prev.SourceIdentity)
+			}
+			cl.SourceIdentity = prev.SourceIdentity
+		}
+		for _, k := range prev.TransitiveTagKeys {
+			lk := strings.ToLower(k)
+			cl.SetTag(k, prev.Tags[lk])
+			cl.TransitiveTagKeys = append(cl.TransitiveTagKeys, k)
+		}
+	}
+	packed := -1
+	if in.policy != "" {
+		if _, err := c.Env.Resolver.Policies.Compile(in.policy, policy.Session); err != nil {
+			var pe *policy.Error
+			if errors.As(err, &pe) {
+				return nil, 0, wire.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "%s", strings.TrimPrefix(pe.Error(), "MalformedPolicyDocument: "))
+			}
+			return nil, 0, err
+		}
+		cl.PolicyDocs = []string{in.policy}
+	}
+	for _, arn := range in.policyArns {
+		if !strings.HasPrefix(arn, "arn:aws:iam::") || !strings.Contains(arn, ":policy/") {
+			return nil, 0, wire.InvalidParameterValue("The policy ARN %s is invalid", arn)
+		}
+		cl.PolicyArns = append(cl.PolicyArns, arn)
+	}
+	for _, t := range in.tags {
+		if _, dup := cl.TagKeys[strings.ToLower(t.Key)]; dup && !isTransitive(cl, t.Key) {
+			return nil, 0, wire.InvalidParameterValue("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+		}
+		cl.SetTag(t.Key, t.Value)
+	}
+	cl.TransitiveTagKeys = append(cl.TransitiveTagKeys, in.transitive...)
+	for _, k := range in.transitive {
+		if _, ok := cl.TagKeys[strings.ToLower(k)]; !ok {
+			return nil, 0, wire.InvalidParameterValue("The specified transitive tag key must be included in the requested tags.")
+		}
+	}
+	if in.policy != "" || len(in.policyArns) > 0 || len(in.tags) > 0 {
+		packed = packedSize(in)
+		if packed > 100 {
+			return nil, 0, wire.Errorf(http.StatusBadRequest, "PackedPolicyTooLarge",
+				"Packed size of session policies and session tags is too large: %d%% of the allowed size", packed)
+		}
+	}
+	return cl, packed, nil
+}
+
+func isTransitive(cl *session.Claims, key string) bool {
+	for _, k := range cl.TransitiveTagKeys {
+		if strings.EqualFold(k, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// packedSize estimates AWS's packed size, in percent of the limit: the compacted
+// session policy, the policy ARNs and the tags against 2048 characters.
+func packedSize(in *assumeInput) int {
+	n := 0
+	if in.policy != "" {
+		var v any
+		if json.Unmarshal([]byte(in.policy), &v) == nil {
+			b, _ := json.Marshal(v)
+			n += len(b)
+		}
+	}
+	for _, a := range in.policyArns {
+		n += len(a)
+	}
+	for _, t := range in.tags {
+		n += len(t.Key) + len(t.Value)
+	}
+	return (n*100 + 2047) / 2048
+}
+
+type sessionTokenResult struct {
+	Credentials credentials `xml:"Credentials"`
+}
+
+func getSessionToken(c *service.Call) (any, error) {
+	id := c.Identity
+	if id.Temporary() {
+		return nil, wire.AccessDenied("Cannot call GetSessionToken with session credentials")
+	}
+	seconds, given, err := c.Params.Int("DurationSeconds")
+	if err != nil {
+		return nil, err
+	}
+	if !given {
+		seconds = 43200
+		if id.Caller.Kind == policy.RootUser {
+			seconds = 3600
+		}
+	}
+	var v validation
+	v.check(seconds >= 900 && seconds <= 129600, fmt.Sprint(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 129600")
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	if id.Caller.Kind == policy.RootUser && seconds > 3600 {
+		seconds = 3600 // AWS caps the root user's sessions at one hour
+	}
+	if err := c.Authorize(service.Request{Action: "sts:GetSessionToken", Resource: "*", ResourceAccount: id.Caller.Account}); err != nil {
+		return nil, err
+	}
+	cl := &session.Claims{
+		AccessKeyID: directory.NewAccessKeyID("ASIA", id.Caller.Account), Secret: directory.NewSecret(),
+		Account: id.Caller.Account, Type: "User", Arn: id.Caller.Arn, UserID: id.UserID, UserName: id.Caller.Name,
+		MFA: c.Params.Has("TokenCode"), IssuedAt: c.Now.UTC(), Expires: c.Now.Add(time.Duration(seconds) * time.Second).UTC(),
+	}
+	if id.Caller.Kind == policy.RootUser {
+		cl.Type = "Root"
+	}
+	token, err := c.Env.Ring.Seal(cl)
+	if err != nil {
+		return nil, err
+	}
+	return &sessionTokenResult{credentials{cl.AccessKeyID, cl.Secret, token, cl.Expires.Format(time.RFC3339)}}, nil
+}
+
+type accessKeyInfo struct {
+	Account string `xml:"Account"`
+}
+
+func getAccessKeyInfo(c *service.Call) (any, error) {
+	key := c.Params.Get("AccessKeyId")
+	if !c.Params.Has("AccessKeyId") {
+		return nil, wire.MissingParameter("AccessKeyId")
+	}
+	var v validation
+	v.length(key, "accessKeyId", 16, 128)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	account, ok := directory.AccessKeyAccount(key)
+	if !ok {
+		return nil, wire.InvalidParameterValue("The access key ID %s is not valid", key)
+	}
+	return &accessKeyInfo{Account: account}, nil
+}
