@@ -11,6 +11,7 @@ var awsManaged = map[string]string{
 	"IAMFullAccess": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["iam:*","organizations:DescribeAccount","organizations:DescribeOrganization",` +
 		`"organizations:DescribeOrganizationalUnit","organizations:DescribePolicy","organizations:ListChildren","organizations:ListParents",` +
 		`"organizations:ListPoliciesForTarget","organizations:ListRoots","organizations:ListPolicies","organizations:ListTargetsForPolicy"],"Resource":"*"}]}`,
+	"ReadOnlyAccess": readOnlyAccess,
 }
 
 // AWSManagedPrefix starts every AWS managed policy ARN.

@@ -159,6 +159,8 @@ type Organization struct {
 	RootID            string // r-…
 	RootArn           string
 	EnabledPolicyType []string // SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY
+	CreatedAt         time.Time
+	RootTags          []Tag
 }
 
 // OU is an organizational unit.
@@ -167,6 +169,7 @@ type OU struct {
 	Arn      string
 	Name     string
 	ParentID string
+	Tags     []Tag
 }
 
 // OrgPolicy is an SCP or RCP.
@@ -178,6 +181,7 @@ type OrgPolicy struct {
 	Type        string // SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY
 	Content     string
 	AWSManaged  bool
+	Tags        []Tag
 }
 
 // NewID returns an IAM-style unique id: a four-letter prefix and 17 characters.

@@ -681,7 +681,7 @@ func (r *request) anyDeny() bool {
 	return false
 }
 
-// allowed: every required layer allows (rules 2–10). Called only without a Deny.
+// allowed: every required layer allows (rules 2–11). Called only without a Deny.
 func (r *request) allowed() bool {
 	return r.scpsAllow() && r.rcpsAllow() && r.endpointAllows() && r.sidesAllow()
 }
@@ -726,24 +726,29 @@ func (r *request) endpointAllows() bool {
 	return r.endpoint == nil || r.layerHas(r.endpoint, "Allow")
 }
 
-// sidesAllow combines the principal's side and the resource policy: rules 5–10.
+// sidesAllow combines the principal's side and the resource policy: rules 5–11.
 func (r *request) sidesAllow() bool {
 	c := r.caller
 	rp := r.resourceAllowKinds() // how the resource policy's Allows matched the caller
 	anyRP := len(rp) > 0
 
-	// Rules 9 and 10: anonymous and service callers have no side of their own; they
+	// Rules 10 and 11: anonymous and service callers have no side of their own; they
 	// match only "*" or their service name, so any resource-policy Allow is that.
 	if c.kind == "anonymous" || c.kind == "service" {
 		return anyRP
 	}
 
-	// Rule 8: the root user has every permission on its own side.
+	// Rule 9: the root user has every permission on its own side.
 	root := c.kind == "root"
 	idAllows := root || r.layerHas(r.identity, "Allow")
 	pbAllows := root || r.boundary == nil || r.layerHas(r.boundary, "Allow")
 	spAllows := root || r.session == nil || r.layerHas(r.session, "Allow")
 	ownSide := idAllows && pbAllows && spAllows
+	// Rule 8: a federated user without session policies has no permissions of its own;
+	// only an Allow naming it (rule 5: its ARN or "*") can grant.
+	if c.kind == "federated" && r.session == nil {
+		ownSide = false
+	}
 
 	// Rule 7: cross-account, both sides must allow; any principal form counts.
 	if !r.sameAccount() {
@@ -812,7 +817,8 @@ func (r *request) principalMatches(st statement) bool {
 	case st.principal == nil: // identity-side policies
 		return true
 	case st.notPrincipal:
-		return !allIdentitiesListed(r.caller, st.principal)
+		// A caller with a permissions boundary is never excluded (docs/engine.md).
+		return r.boundary != nil || !allIdentitiesListed(r.caller, st.principal)
 	default:
 		return len(principalKinds(r.caller, st.principal)) > 0
 	}
@@ -847,7 +853,7 @@ func principalKinds(c caller, p map[string][]string) map[string]bool {
 	return kinds
 }
 
-// allIdentitiesListed: a NotPrincipal excludes the caller only when it lists every
+// allIdentitiesListed: a NotPrincipal can exclude the caller only when it lists every
 // identity of the caller (docs/engine.md): user = account + user ARN; session =
 // account + role ARN + session ARN; federated = account + its ARN; root = account.
 // Listing "*" excludes everyone; anonymous callers have nothing that can be listed.

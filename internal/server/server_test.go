@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -63,4 +64,77 @@ func TestUserAssumesRole(t *testing.T) {
 		t.Fatalf("duplicate user (names are case-insensitive): %v", err)
 	}
 	_ = trustAccount
+}
+
+// TestRestartKeepsSessions: a session issued before a restart on the same data
+// directory stays valid after it, and so does everything written.
+func TestRestartKeepsSessions(t *testing.T) {
+	dir := t.TempDir()
+	ctx := context.Background()
+	s := servertest.Start(t, dir)
+	tok, err := s.STS(servertest.Root).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IAM(servertest.Root).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("bob"), Path: aws.String("/ops/")}); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+
+	s = servertest.Start(t, dir)
+	creds := servertest.Creds{ID: aws.ToString(tok.Credentials.AccessKeyId), Secret: aws.ToString(tok.Credentials.SecretAccessKey), Token: aws.ToString(tok.Credentials.SessionToken)}
+	who, err := s.STS(creds).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		t.Fatalf("session after restart: %v", err)
+	}
+	if aws.ToString(who.Arn) != "arn:aws:iam::111111111111:root" {
+		t.Fatalf("session after restart is %s", aws.ToString(who.Arn))
+	}
+	u, err := s.IAM(servertest.Root).GetUser(ctx, &iam.GetUserInput{UserName: aws.String("BOB")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(u.User.Arn) != "arn:aws:iam::111111111111:user/ops/bob" {
+		t.Fatalf("user after restart: %s", aws.ToString(u.User.Arn))
+	}
+}
+
+// TestSessionTokenCredentialLimits: GetSessionToken credentials cannot call IAM
+// without MFA, nor STS actions other than AssumeRole and GetCallerIdentity.
+func TestSessionTokenCredentialLimits(t *testing.T) {
+	s := servertest.Start(t, "")
+	ctx := context.Background()
+	tok, err := s.STS(servertest.Root).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := tok.Credentials.Expiration.Sub(time.Now()); d > time.Hour+time.Minute {
+		t.Fatalf("root session lasts %v, AWS caps it at one hour", d)
+	}
+	creds := servertest.Creds{ID: aws.ToString(tok.Credentials.AccessKeyId), Secret: aws.ToString(tok.Credentials.SecretAccessKey), Token: aws.ToString(tok.Credentials.SessionToken)}
+	if _, err := s.IAM(creds).ListUsers(ctx, &iam.ListUsersInput{}); apiCode(err) != "InvalidClientTokenId" {
+		t.Fatalf("IAM without MFA: %v", err)
+	}
+	if _, err := s.STS(creds).GetSessionToken(ctx, &sts.GetSessionTokenInput{}); apiCode(err) != "AccessDenied" {
+		t.Fatalf("GetSessionToken with session credentials: %v", err)
+	}
+}
+
+func TestGetAccessKeyInfo(t *testing.T) {
+	s := servertest.Start(t, "")
+	ctx := context.Background()
+	tok, err := s.STS(servertest.Root).GetSessionToken(ctx, &sts.GetSessionTokenInput{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := s.STS(servertest.Root).GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: tok.Credentials.AccessKeyId})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Account) != servertest.Account {
+		t.Fatalf("account of a temporary key: %s", aws.ToString(out.Account))
+	}
+	if _, err := s.STS(servertest.Root).GetAccessKeyInfo(ctx, &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String("short")}); apiCode(err) != "ValidationError" {
+		t.Fatalf("short key id: %v", err)
+	}
 }

@@ -56,7 +56,8 @@ func StringToSign(t time.Time, scope, canonicalRequest string) string {
 	b.Grow(len(Algorithm) + len(TimeFormat) + len(scope) + 3 + 2*sha256.Size)
 	b.WriteString(Algorithm)
 	b.WriteByte('\n')
-	b.WriteString(t.UTC().Format(TimeFormat))
+	var tb [len(TimeFormat)]byte
+	b.Write(t.UTC().AppendFormat(tb[:0], TimeFormat))
 	b.WriteByte('\n')
 	b.WriteString(scope)
 	b.WriteByte('\n')
@@ -90,7 +91,9 @@ func writeCanonicalRequest(b *strings.Builder, r *http.Request, signedHeaders []
 		writeS3Path(b, path)
 	}
 	b.WriteByte('\n')
-	writeCanonicalQuery(b, r.URL.RawQuery, presigned, omitToken)
+	if r.URL != nil {
+		writeCanonicalQuery(b, r.URL.RawQuery, presigned, omitToken)
+	}
 	b.WriteByte('\n')
 	for _, name := range signedHeaders {
 		lname := strings.ToLower(name)

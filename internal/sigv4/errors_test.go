@@ -436,3 +436,15 @@ func TestScopeErrors(t *testing.T) {
 		t.Errorf("s3 region: %+v", e)
 	}
 }
+
+func TestNilURLAndHeader(t *testing.T) {
+	r := &http.Request{Method: http.MethodGet, Host: "h"}
+	if p, err := Parse(r); p != nil || err != nil {
+		t.Fatalf("Parse: %v %v", p, err)
+	}
+	r.Header = http.Header{}
+	Sign(r, nil, testAKID, testSecret, "us-east-1", "iam", t0)
+	if _, err := check(r, nil, t0); err != nil {
+		t.Fatalf("nil URL: %v", err)
+	}
+}

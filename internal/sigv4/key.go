@@ -103,7 +103,7 @@ func (c *SigningKeyCache) get(secret, date, region, service string) [sha256.Size
 	if c == nil {
 		return deriveKey(secret, date, region, service)
 	}
-	ck := cacheKey{secret: sha256.Sum256([]byte(secret)), date: date, region: region, service: service}
+	ck := cacheKey{secret: secretHash(secret), date: date, region: region, service: service}
 	c.mu.RLock()
 	k, ok := c.keys[ck]
 	c.mu.RUnlock()
@@ -123,6 +123,18 @@ func (c *SigningKeyCache) get(secret, date, region, service string) [sha256.Size
 	c.keys[ck] = k
 	c.mu.Unlock()
 	return k
+}
+
+// secretHash is the SHA-256 of secret, without copying a usual-length secret to the heap.
+func secretHash(secret string) [sha256.Size]byte {
+	if len(secret) > 128 {
+		return sha256.Sum256([]byte(secret))
+	}
+	var buf [128]byte
+	n := copy(buf[:], secret)
+	sum := sha256.Sum256(buf[:n])
+	clear(buf[:n])
+	return sum
 }
 
 // Len returns the number of cached keys.

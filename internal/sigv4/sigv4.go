@@ -98,16 +98,32 @@ func hasQueryAuth(raw string) bool {
 // credentialIsS3 reports whether a credential string is scoped to S3, for
 // choosing S3's error wording before the credential is validated.
 func credentialIsS3(cred string) bool {
-	parts := strings.Split(cred, "/")
-	return len(parts) == 5 && parts[3] == "s3"
+	parts, ok := splitCredential(cred)
+	return ok && parts[3] == "s3"
+}
+
+// splitCredential splits a credential into its five slash-separated elements.
+func splitCredential(cred string) (parts [5]string, ok bool) {
+	rest := cred
+	for i := range 4 {
+		var found bool
+		if parts[i], rest, found = strings.Cut(rest, "/"); !found {
+			return parts, false
+		}
+	}
+	parts[4] = rest
+	return parts, strings.IndexByte(rest, '/') < 0
 }
 
 func parseHeader(r *http.Request, auth string) (*Parsed, error) {
-	fields := strings.FieldsFunc(auth, func(c rune) bool { return c == ' ' || c == ',' || c == '\t' })
-	alg := fields[0]
+	alg, rest := nextField(auth)
 	var cred, signed, sig string
 	var haveCred, haveSigned, haveSig bool
-	for _, f := range fields[1:] {
+	for {
+		var f string
+		if f, rest = nextField(rest); f == "" {
+			break
+		}
 		k, v, ok := strings.Cut(f, "=")
 		if !ok {
 			return nil, incomplete("'%s' not a valid key=value pair (missing equal-sign) in Authorization header: '%s'.", f, auth)
@@ -194,6 +210,21 @@ func parseHeader(r *http.Request, auth string) (*Parsed, error) {
 		}
 	}
 	return p, nil
+}
+
+// nextField returns the first token of s, tokens being separated by spaces,
+// tabs and commas (AWS splits the Authorization header on both), and the rest.
+func nextField(s string) (field, rest string) {
+	isSep := func(c byte) bool { return c == ' ' || c == ',' || c == '\t' }
+	i := 0
+	for i < len(s) && isSep(s[i]) {
+		i++
+	}
+	j := i
+	for j < len(s) && !isSep(s[j]) {
+		j++
+	}
+	return s[i:j], s[j:]
 }
 
 func parseQuery(r *http.Request, raw string) (*Parsed, error) {
@@ -283,8 +314,8 @@ func splitSignedHeaders(s string) []string {
 
 // setCredential splits "AKID/date/region/service/aws4_request" into p and checks the terminator.
 func (p *Parsed) setCredential(cred string, s3, presigned bool) error {
-	parts := strings.Split(cred, "/")
-	if len(parts) != 5 || parts[0] == "" || parts[1] == "" || parts[2] == "" || parts[3] == "" {
+	parts, ok := splitCredential(cred)
+	if !ok || parts[0] == "" || parts[1] == "" || parts[2] == "" || parts[3] == "" {
 		if s3 {
 			return errScope(true, presigned, "", msgCredentialShapeS3)
 		}
@@ -308,10 +339,11 @@ func (p *Parsed) check(s3 bool) error {
 	if !validScopeName(p.Service) {
 		return errScope(s3, p.Presigned, "Credential should be scoped to correct service: '"+p.Service+"'. ", msgCredentialShapeS3)
 	}
-	if d := p.Time.UTC().Format(DateFormat); p.Date != d {
+	var db [len(DateFormat)]byte
+	if d := p.Time.UTC().AppendFormat(db[:0], DateFormat); p.Date != string(d) {
 		return errScope(s3, p.Presigned,
 			"Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '"+
-				p.Date+"' != '"+d+"', from '"+fmtTime(p.Time)+"'.",
+				p.Date+"' != '"+string(d)+"', from '"+fmtTime(p.Time)+"'.",
 			msgS3InvalidCredentialDate)
 	}
 	if !p.signs("host") {
@@ -436,7 +468,7 @@ func verify(r *http.Request, body []byte, p *Parsed, secret string, now time.Tim
 	// Some clients add the session token to a presigned URL after signing it (the
 	// suite's post-sts-header-after case; AWS IoT documents it): accept a signature
 	// over the query without X-Amz-Security-Token.
-	if sigOK && missing == nil && p.Presigned && p.SecurityToken != "" {
+	if sigOK && missing == nil && p.Presigned && p.SecurityToken != "" && r.URL != nil {
 		if _, ok := queryValue(r.URL.RawQuery, "X-Amz-Security-Token"); ok {
 			c2, _ := canonicalFor(r, p, payloadHash, m.path, true)
 			mac2 := hmacSHA256(key[:], StringToSign(p.Time, scope, c2))
@@ -457,7 +489,10 @@ func verify(r *http.Request, body []byte, p *Parsed, secret string, now time.Tim
 
 func canonicalFor(r *http.Request, p *Parsed, payloadHash string, pm pathMode, omitToken bool) (string, []string) {
 	var b strings.Builder
-	b.Grow(256 + len(r.URL.RawQuery) + 64*len(p.SignedHeaders))
+	b.Grow(256 + 64*len(p.SignedHeaders))
+	if r.URL != nil {
+		b.Grow(len(r.URL.RawQuery))
+	}
 	missing := writeCanonicalRequest(&b, r, p.SignedHeaders, payloadHash, p.Presigned, pm, omitToken)
 	return b.String(), missing
 }
@@ -545,5 +580,7 @@ func hexSHA256(b []byte) string {
 		return emptySHA256
 	}
 	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:])
+	var hx [2 * sha256.Size]byte
+	hex.Encode(hx[:], sum[:])
+	return string(hx[:])
 }

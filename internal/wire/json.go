@@ -40,7 +40,11 @@ func JSONResponse(w http.ResponseWriter, v any, requestID string) {
 
 // JSONError writes the JSON 1.1 error envelope: {"__type": code, "Message": message}.
 func JSONError(w http.ResponseWriter, e *Error, requestID string) {
-	data, _ := json.Marshal(map[string]string{"__type": e.Code, "Message": e.Message})
+	body := map[string]string{"__type": e.Code, "Message": e.Message}
+	if e.Reason != "" {
+		body["Reason"] = e.Reason
+	}
+	data, _ := json.Marshal(body)
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 	w.Header().Set("x-amzn-RequestId", requestID)
 	w.Header().Set("x-amzn-ErrorType", e.Code)

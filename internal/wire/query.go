@@ -20,6 +20,9 @@ type Error struct {
 	Status  int
 	Message string
 	Sender  bool // Type Sender (client fault) rather than Receiver
+	// Reason is the error's Reason member in JSON services that have one
+	// (Organizations' ConstraintViolationException, InvalidInputException); "" omits it.
+	Reason string
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

@@ -8,11 +8,16 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
 	"github.com/iamlocal/iamlocal/internal/store"
 	"github.com/iamlocal/iamlocal/internal/wire"
@@ -70,8 +75,20 @@ func (v *validation) check(ok bool, value, member, constraint string) {
 }
 
 func (v *validation) name(value, member string, max int) {
-	v.check(len(value) >= 1 && len(value) <= max, value, member, fmt.Sprintf("have length less than or equal to %d", max))
+	v.length(value, member, 1, max)
 	v.check(namePattern.MatchString(value), value, member, `satisfy regular expression pattern: [\w+=,.@-]+`)
+}
+
+// length checks a string's length against AWS's bounds, naming the bound it breaks.
+func (v *validation) length(value, member string, min, max int) {
+	n := utf8.RuneCountInString(value)
+	v.check(n >= min, value, member, fmt.Sprintf("have length greater than or equal to %d", min))
+	v.check(n <= max, value, member, fmt.Sprintf("have length less than or equal to %d", max))
+}
+
+// null records a missing required member.
+func (v *validation) null(member string) {
+	*v = append(*v, fmt.Sprintf("Value null at '%s' failed to satisfy constraint: Member must not be null", member))
 }
 
 func (v *validation) path(value, member string) {
@@ -221,14 +238,224 @@ func get(tx store.Tx, kind, account, name string, v any, what string) error {
 	return err
 }
 
-// policySize counts a document's characters outside whitespace, as IAM's limits do.
+// policySize counts a document's characters, leaving out whitespace between JSON
+// tokens, as IAM's size limits do.
 func policySize(doc string) int {
-	var v any
-	if json.Unmarshal([]byte(doc), &v) != nil {
-		return len(doc)
+	n, inString, escaped := 0, false, false
+	for _, r := range doc {
+		switch {
+		case inString:
+			n++
+			switch {
+			case escaped:
+				escaped = false
+			case r == '\\':
+				escaped = true
+			case r == '"':
+				inString = false
+			}
+		case r == ' ' || r == '\t' || r == '\n' || r == '\r':
+		default:
+			n++
+			inString = r == '"'
+		}
 	}
-	b, _ := json.Marshal(v)
-	return len(b)
+	return n
 }
 
 func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }
+
+func unmodifiable(role string) *wire.Error {
+	return wire.Errorf(http.StatusBadRequest, "UnmodifiableEntity",
+		"Cannot perform the operation on the protected role '%s' - this role is only modifiable by AWS", role)
+}
+
+// input reads a request's parameters and collects every validation error, so that
+// AWS's "N validation errors detected" message names them all.
+type input struct {
+	c *service.Call
+	v validation
+}
+
+func newInput(c *service.Call) *input { return &input{c: c} }
+
+// required returns a parameter, recording it as null when absent.
+func (in *input) required(name string) (string, bool) {
+	if !in.c.Params.Has(name) {
+		in.v.null(lowerFirst(name))
+		return "", false
+	}
+	return in.c.Params.Get(name), true
+}
+
+// name reads a required IAM name ([\w+=,.@-]+, 1 to max characters).
+func (in *input) name(param string, max int) string {
+	s, ok := in.required(param)
+	if ok {
+		in.v.name(s, lowerFirst(param), max)
+	}
+	return s
+}
+
+// optName reads an optional IAM name; "" when absent.
+func (in *input) optName(param string, max int) string {
+	if !in.c.Params.Has(param) {
+		return ""
+	}
+	return in.name(param, max)
+}
+
+// path reads an optional entity path, "/" when absent.
+func (in *input) path(param string) string {
+	if !in.c.Params.Has(param) {
+		return "/"
+	}
+	p := in.c.Params.Get(param)
+	in.v.path(p, lowerFirst(param))
+	return p
+}
+
+var prefixPattern = regexp.MustCompile(`^/[\x{0021}-\x{007F}]*$`)
+
+// pathPrefix reads an optional PathPrefix, "/" when absent.
+func (in *input) pathPrefix() string {
+	if !in.c.Params.Has("PathPrefix") {
+		return "/"
+	}
+	p := in.c.Params.Get("PathPrefix")
+	in.v.length(p, "pathPrefix", 1, 512)
+	in.v.check(prefixPattern.MatchString(p), p, "pathPrefix", `satisfy regular expression pattern: \u002F[\u0021-\u007F]*`)
+	return p
+}
+
+// arn reads a required policy ARN (20 to 2048 characters).
+func (in *input) arn(param string) string {
+	s, ok := in.required(param)
+	if ok {
+		in.v.length(s, lowerFirst(param), 20, 2048)
+	}
+	return s
+}
+
+var documentPattern = regexp.MustCompile(`^[\t\n\r\x{0020}-\x{00FF}]+$`)
+
+// document reads a required policy document (1 to 131072 characters of IAM's alphabet).
+func (in *input) document(param string) string {
+	s, ok := in.required(param)
+	if ok {
+		in.v.length(s, lowerFirst(param), 1, 131072)
+		in.v.check(documentPattern.MatchString(s), s, lowerFirst(param), `satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u00FF]+`)
+	}
+	return s
+}
+
+var descriptionPattern = regexp.MustCompile(`^[\t\n\r\x{0020}-\x{007E}\x{00A1}-\x{00FF}]*$`)
+
+// description reads an optional description of at most 1000 characters.
+func (in *input) description(param string) string {
+	s := in.c.Params.Get(param)
+	in.v.length(s, lowerFirst(param), 0, 1000)
+	in.v.check(descriptionPattern.MatchString(s), s, lowerFirst(param), `satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`)
+	return s
+}
+
+// enum reads an optional parameter with a fixed set of values.
+func (in *input) enum(param string, values ...string) string {
+	s := in.c.Params.Get(param)
+	if in.c.Params.Has(param) && !slices.Contains(values, s) {
+		in.v.check(false, s, lowerFirst(param), "satisfy enum value set: ["+strings.Join(values, ", ")+"]")
+	}
+	return s
+}
+
+// boolean reads an optional boolean parameter.
+func (in *input) boolean(param string) bool {
+	s := in.c.Params.Get(param)
+	if !in.c.Params.Has(param) {
+		return false
+	}
+	b, err := strconv.ParseBool(s)
+	in.v.check(err == nil, s, lowerFirst(param), "be a boolean")
+	return b
+}
+
+func (in *input) err() error { return in.v.err() }
+
+// compile validates a policy document of a kind (and warms the policy cache).
+func compile(c *service.Call, doc string, kind policy.Kind) error {
+	if _, err := c.Env.Resolver.Policies.Compile(doc, kind); err != nil {
+		var pe *policy.Error
+		if errors.As(err, &pe) {
+			return malformedPolicy(err)
+		}
+		return malformedPolicy(fmt.Errorf("Syntax errors in policy: %v", err))
+	}
+	return nil
+}
+
+// encodeDoc percent-encodes a policy document as IAM returns documents (RFC 3986);
+// the AWS CLI decodes them, SDK users call url.QueryUnescape.
+func encodeDoc(doc string) string {
+	return strings.ReplaceAll(url.QueryEscape(doc), "+", "%20")
+}
+
+// list is an XML list of members that is written even when empty, as IAM does.
+type list[T any] struct {
+	Member []T `xml:"member"`
+}
+
+// slicePage selects the part of n in-memory items that a page asks for; its marker
+// is the offset of the next item.
+func slicePage(n int, p page) (start, end int, truncated bool, marker string, err error) {
+	if p.marker != "" {
+		start, err = strconv.Atoi(p.marker)
+		if err != nil || start < 0 || start > n {
+			return 0, 0, false, "", invalidInput("Invalid Marker: %s", p.marker)
+		}
+	}
+	end = min(start+p.max, n)
+	if end < n {
+		truncated, marker = true, strconv.Itoa(end)
+	}
+	return start, end, truncated, marker, nil
+}
+
+// resourceTags adds an IAM resource's tags as aws:ResourceTag/* and iam:ResourceTag/*.
+func resourceTags(tags []directory.Tag, ctx policy.Context) {
+	for _, t := range tags {
+		ctx.Set("aws:ResourceTag/"+t.Key, t.Value)
+		ctx.Set("iam:ResourceTag/"+t.Key, t.Value)
+	}
+}
+
+// contexts runs several Context functions in turn.
+func contexts(fns ...func(*service.Call, policy.Context) error) func(*service.Call, policy.Context) error {
+	return func(c *service.Call, ctx policy.Context) error {
+		for _, fn := range fns {
+			if err := fn(c, ctx); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// requestTags adds the request's Tags as aws:RequestTag/* and aws:TagKeys.
+func requestTags(c *service.Call, ctx policy.Context) error {
+	tags, err := readTags(c)
+	if err != nil {
+		return err
+	}
+	tagContext(tags, ctx)
+	return nil
+}
+
+// count counts the objects of a kind under a key prefix.
+func count(tx store.Tx, kind, prefix string) (int, error) {
+	n := 0
+	err := tx.Scan(kind, prefix, "", 0, func(string, []byte) (bool, error) {
+		n++
+		return true, nil
+	})
+	return n, err
+}

@@ -427,8 +427,12 @@ func getAccessKeyInfo(c *service.Call) (any, error) {
 		return nil, err
 	}
 	account, ok := directory.AccessKeyAccount(key)
-	if !ok {
-		return nil, wire.InvalidParameterValue("The access key ID %s is not valid", key)
+	if !ok { // a key given from outside (IAMLOCAL_ROOT_ACCESS_KEY_ID) encodes no account
+		var k directory.AccessKey
+		if err := c.Tx.Get(directory.KindAccessKey, key, &k); err != nil {
+			return nil, wire.InvalidParameterValue("The access key ID %s is not valid", key)
+		}
+		account = k.Account
 	}
 	return &accessKeyInfo{Account: account}, nil
 }
