@@ -160,7 +160,7 @@ func parseOne(raw json.RawMessage, opts Options) (*Case, *InputError) {
 	if r.ResourceManagementAccount != nil {
 		in.ResourceManagement = *r.ResourceManagementAccount
 	} else {
-		in.ResourceManagement = r.ManagementAccount && req.ResourceAccount == caller.Account
+		in.ResourceManagement = r.ManagementAccount && caller.Account != "" && req.ResourceAccount == caller.Account
 	}
 	req.Prepare()
 	return c, nil

@@ -38,7 +38,7 @@ func (s *Server) authenticate(tx store.Tx, r *http.Request, body []byte, now tim
 	if err != nil {
 		return nil, "", err
 	}
-	if err := sigv4.Verify(r, body, p, secret, now); err != nil {
+	if err := s.verifier.Verify(r, body, p, secret, now); err != nil {
 		return nil, "", err
 	}
 	return id, p.Region, nil

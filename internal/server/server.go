@@ -33,9 +33,10 @@ const maxBody = 1 << 20
 
 // Server serves the AWS APIs.
 type Server struct {
-	env *service.Env
-	log *slog.Logger
-	now func() time.Time
+	env      *service.Env
+	log      *slog.Logger
+	now      func() time.Time
+	verifier *sigv4.Verifier
 }
 
 // protocol is how a service speaks.
@@ -62,7 +63,7 @@ func New(env *service.Env, log *slog.Logger, now func() time.Time) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	return &Server{env: env, log: log, now: now}
+	return &Server{env: env, log: log, now: now, verifier: &sigv4.Verifier{Keys: sigv4.NewSigningKeyCache(4096)}}
 }
 
 func newRequestID() string {

@@ -6,6 +6,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -31,6 +32,7 @@ const (
 // Server is a running test server.
 type Server struct {
 	URL     string
+	Handler http.Handler
 	DataDir string
 	Env     *service.Env
 	close   func()
@@ -49,8 +51,9 @@ func Start(t testing.TB, dataDir string) *Server {
 	}
 	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
 		Region: DefaultRegion, ManagementAccount: Account}
-	hs := httptest.NewServer(server.New(env, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now))
-	s := &Server{URL: hs.URL, DataDir: dataDir, Env: env}
+	h := server.New(env, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	hs := httptest.NewServer(h)
+	s := &Server{URL: hs.URL, Handler: h, DataDir: dataDir, Env: env}
 	s.close = func() { hs.Close(); st.Close() }
 	t.Cleanup(s.Close)
 	return s

@@ -32,16 +32,20 @@ func (e *Error) Error() string {
 
 // Error codes.
 const (
-	CodeIncompleteSignature    = "IncompleteSignature"
-	CodeSignatureDoesNotMatch  = "SignatureDoesNotMatch"
-	CodeAccessDenied           = "AccessDenied"
-	CodeInvalidArgument        = "InvalidArgument"
-	CodeRequestTimeTooSkewed   = "RequestTimeTooSkewed"
-	CodeHeaderMalformed        = "AuthorizationHeaderMalformed"
-	CodeQueryParametersError   = "AuthorizationQueryParametersError"
-	CodeContentSHA256Mismatch  = "XAmzContentSHA256Mismatch"
-	CodeInvalidRequest         = "InvalidRequest"
-	CodeMissingAuthToken       = "MissingAuthenticationToken"
+	CodeIncompleteSignature   = "IncompleteSignature"
+	CodeSignatureDoesNotMatch = "SignatureDoesNotMatch"
+	CodeAccessDenied          = "AccessDenied"
+	CodeInvalidArgument       = "InvalidArgument"
+	CodeRequestTimeTooSkewed  = "RequestTimeTooSkewed"
+	CodeHeaderMalformed       = "AuthorizationHeaderMalformed"
+	CodeQueryParametersError  = "AuthorizationQueryParametersError"
+	CodeContentSHA256Mismatch = "XAmzContentSHA256Mismatch"
+	CodeInvalidRequest        = "InvalidRequest"
+	CodeMissingAuthToken      = "MissingAuthenticationToken"
+)
+
+// AWS's messages.
+const (
 	msgSignatureDoesNotMatch   = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
 	msgSignatureDoesNotMatchS3 = "The request signature we calculated does not match the signature you provided. Check your key and signing method."
 	msgBothAuthForms           = "Only one auth mechanism allowed; only the X-Amz-Algorithm query parameter, Signature query string parameter or the Authorization header should be specified"
