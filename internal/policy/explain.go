@@ -57,13 +57,7 @@ func (c *condition) explain(r *Request) string {
 
 func (c *condition) rawValues() string { return quoteList(c.raw) }
 
-func rawList(ps []pattern) string {
-	vals := make([]string, len(ps))
-	for i, p := range ps {
-		vals[i] = p.raw
-	}
-	return quoteList(vals)
-}
+func rawList(ps []pattern) string { return quoteList(raws(ps)) }
 
 func quoteList(vals []string) string {
 	q := make([]string, len(vals))

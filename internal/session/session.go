@@ -110,11 +110,16 @@ func (r *Ring) Seal(c *Claims) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	return "IQoJ" + r.SealBytes(plain), nil
+}
+
+// SealBytes compresses, encrypts and authenticates plain under the ring's newest key,
+// returning URL-safe base64. Encoded authorization messages use it too.
+func (r *Ring) SealBytes(plain []byte) string {
 	var z bytes.Buffer
 	zw, _ := flate.NewWriter(&z, flate.BestSpeed)
 	zw.Write(plain)
 	zw.Close()
-
 	r.mu.RLock()
 	id, aead := r.current, r.aeads[r.current]
 	r.mu.RUnlock()
@@ -125,7 +130,7 @@ func (r *Ring) Seal(c *Claims) (string, error) {
 	rand.Read(nonce)
 	out := append(header, nonce...)
 	out = aead.Seal(out, nonce, z.Bytes(), header) // the header is authenticated too
-	return "IQoJ" + base64.RawURLEncoding.EncodeToString(out), nil
+	return base64.RawURLEncoding.EncodeToString(out)
 }
 
 // Errors of Open. A token that fails authentication is indistinguishable from garbage.
@@ -142,7 +147,20 @@ func (r *Ring) Open(token string) (*Claims, error) {
 	if len(token) < 4 || len(token) > maxTokenLen || token[:4] != "IQoJ" {
 		return nil, ErrMalformed
 	}
-	raw, err := base64.RawURLEncoding.DecodeString(token[4:])
+	plain, err := r.OpenBytes(token[4:])
+	if err != nil {
+		return nil, err
+	}
+	var c Claims
+	if err := json.Unmarshal(plain, &c); err != nil {
+		return nil, ErrMalformed
+	}
+	return &c, nil
+}
+
+// OpenBytes reverses SealBytes; any tampering gives ErrMalformed.
+func (r *Ring) OpenBytes(sealed string) ([]byte, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(sealed)
 	if err != nil || len(raw) < 5 || raw[0] != tokenVersion {
 		return nil, ErrMalformed
 	}
@@ -161,11 +179,7 @@ func (r *Ring) Open(token string) (*Claims, error) {
 	if err != nil {
 		return nil, ErrMalformed
 	}
-	var c Claims
-	if err := json.Unmarshal(plain, &c); err != nil {
-		return nil, ErrMalformed
-	}
-	return &c, nil
+	return plain, nil
 }
 
 // Valid reports ErrExpired when the session has expired at now.

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/iamlocal/iamlocal/internal/authz"
+	"github.com/iamlocal/iamlocal/internal/authzmsg"
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
@@ -32,6 +33,7 @@ var Actions = service.NewTable(
 	&service.Action{Name: "AssumeRole", Handle: assumeRole},
 	&service.Action{Name: "GetSessionToken", Handle: getSessionToken},
 	&service.Action{Name: "GetAccessKeyInfo", IAMAction: "sts:GetAccessKeyInfo", Handle: getAccessKeyInfo},
+	&service.Action{Name: "DecodeAuthorizationMessage", IAMAction: "sts:DecodeAuthorizationMessage", Handle: decodeAuthorizationMessage},
 )
 
 type callerIdentity struct {
@@ -435,4 +437,25 @@ func getAccessKeyInfo(c *service.Call) (any, error) {
 		account = k.Account
 	}
 	return &accessKeyInfo{Account: account}, nil
+}
+
+type decodedMessage struct {
+	DecodedMessage string `xml:"DecodedMessage"`
+}
+
+func decodeAuthorizationMessage(c *service.Call) (any, error) {
+	if !c.Params.Has("EncodedMessage") {
+		return nil, wire.MissingParameter("EncodedMessage")
+	}
+	msg := c.Params.Get("EncodedMessage")
+	var v validation
+	v.length(msg, "encodedMessage", 1, 10240)
+	if err := v.err(); err != nil {
+		return nil, err
+	}
+	decoded, err := authzmsg.Decode(c.Env.Ring, msg)
+	if err != nil {
+		return nil, wire.Errorf(http.StatusBadRequest, "InvalidAuthorizationMessageException", "The encoded authorization message is not valid")
+	}
+	return &decodedMessage{decoded}, nil
 }
