@@ -68,7 +68,7 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 		return err
 	}
 	out := cmd.OutOrStdout()
-	if k := boot.NewRootKey; k != nil {
+	if k := boot.RootKey; boot.NewRootKey {
 		fmt.Fprintf(out, "Root user of account %s (shown once, also in %s):\n  aws_access_key_id = %s\n  aws_secret_access_key = %s\n",
 			cfg.AccountID, boot.CredentialsFile, k.ID, k.Secret)
 	}
@@ -76,6 +76,12 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 	fmt.Fprintf(out, "iamlocal serving on http://%s (data in %s)\n", ln.Addr(), cfg.DataDir)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if demo {
+		endpoint := "http://" + ln.Addr().String()
+		if err := runDemo(ctx, out, endpoint, boot.RootKey.ID, boot.RootKey.Secret, cfg.AccountID); err != nil {
+			fmt.Fprintln(cmd.ErrOrStderr(), "iamlocal: demo:", err)
+		}
+	}
 	select {
 	case err := <-errc:
 		return err

@@ -29,8 +29,10 @@ type Config struct {
 
 // Bootstrap is what opening the data directory created, for the operator.
 type Bootstrap struct {
-	// NewRootKey is set when a root access key was generated on this start.
-	NewRootKey      *directory.AccessKey
+	// RootKey is the management account root user's access key.
+	RootKey directory.AccessKey
+	// NewRootKey is set when RootKey was generated on this start.
+	NewRootKey      bool
 	CredentialsFile string
 }
 
@@ -57,14 +59,15 @@ func Open(ctx context.Context, cfg Config) (*store.SQLite, *session.Ring, *Boots
 		if err := ensureAccount(tx, cfg.AccountID); err != nil {
 			return err
 		}
-		boot.NewRootKey, err = ensureRootKey(tx, cfg)
+		boot.RootKey, boot.NewRootKey, err = ensureRootKey(tx, cfg)
 		return err
 	})
 	if err != nil {
 		st.Close()
 		return nil, nil, nil, err
 	}
-	if k := boot.NewRootKey; k != nil {
+	if boot.NewRootKey {
+		k := boot.RootKey
 		boot.CredentialsFile = filepath.Join(cfg.DataDir, "root-credentials")
 		content := fmt.Sprintf("[default]\naws_access_key_id = %s\naws_secret_access_key = %s\n", k.ID, k.Secret)
 		if err := os.WriteFile(boot.CredentialsFile, []byte(content), 0o600); err != nil {
@@ -116,28 +119,30 @@ func ensureAccount(tx store.Tx, id string) error {
 // rootKeyIndex records which key is the root user's, per account.
 const rootKeyIndex = "rootkey"
 
-// ensureRootKey installs the configured root key, or generates one on first start.
-func ensureRootKey(tx store.Tx, cfg Config) (*directory.AccessKey, error) {
+// ensureRootKey installs the configured root key, or generates one on first start,
+// and returns it; generated reports a key made now.
+func ensureRootKey(tx store.Tx, cfg Config) (key directory.AccessKey, generated bool, err error) {
 	if cfg.RootAccessKeyID != "" {
 		k := directory.AccessKey{ID: cfg.RootAccessKeyID, Secret: cfg.RootSecretAccessKey, Account: cfg.AccountID,
 			Status: "Active", CreateDate: time.Now().UTC()}
 		if err := tx.Put(directory.KindAccessKey, k.ID, k); err != nil {
-			return nil, err
+			return k, false, err
 		}
-		return nil, tx.Put(rootKeyIndex, cfg.AccountID, k.ID)
+		return k, false, tx.Put(rootKeyIndex, cfg.AccountID, k.ID)
 	}
 	var existing string
-	err := tx.Get(rootKeyIndex, cfg.AccountID, &existing)
+	err = tx.Get(rootKeyIndex, cfg.AccountID, &existing)
 	if err == nil {
-		return nil, nil
+		err = tx.Get(directory.KindAccessKey, existing, &key)
+		return key, false, err
 	}
 	if !errors.Is(err, store.ErrNotFound) {
-		return nil, err
+		return key, false, err
 	}
 	k := directory.AccessKey{ID: directory.NewAccessKeyID("AKIA", cfg.AccountID), Secret: directory.NewSecret(),
 		Account: cfg.AccountID, Status: "Active", CreateDate: time.Now().UTC()}
 	if err := tx.Put(directory.KindAccessKey, k.ID, k); err != nil {
-		return nil, err
+		return k, false, err
 	}
-	return &k, tx.Put(rootKeyIndex, cfg.AccountID, k.ID)
+	return k, true, tx.Put(rootKeyIndex, cfg.AccountID, k.ID)
 }

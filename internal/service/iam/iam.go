@@ -206,6 +206,9 @@ func readPage(c *service.Call) (page, error) {
 // scanPage lists up to p.max objects of a kind in the caller's account, after the
 // marker; it reports whether more remain and the marker to continue from.
 func scanPage(tx store.Tx, kind, prefix string, p page, fn func(data []byte) (bool, error)) (truncated bool, marker string, err error) {
+	if p.marker != "" && !strings.HasPrefix(p.marker, prefix) {
+		return false, "", invalidInput("Invalid Marker: %s", p.marker)
+	}
 	n := 0
 	last := ""
 	err = tx.Scan(kind, prefix, p.marker, p.max+1, func(key string, data []byte) (bool, error) {
@@ -458,4 +461,12 @@ func count(tx store.Tx, kind, prefix string) (int, error) {
 		return true, nil
 	})
 	return n, err
+}
+
+// optTags is an entity's Tags element: absent when it has no tags, as IAM omits it.
+func optTags(tags []directory.Tag) *list[tagXML] {
+	if len(tags) == 0 {
+		return nil
+	}
+	return &list[tagXML]{tagsXML(tags)}
 }

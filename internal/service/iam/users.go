@@ -1,6 +1,8 @@
 package iam
 
 import (
+	"encoding/json"
+	"errors"
 	"strings"
 
 	"github.com/iamlocal/iamlocal/internal/directory"
@@ -16,17 +18,19 @@ func init() {
 		&service.Action{Name: "GetUser", IAMAction: "iam:GetUser", Resource: userResource, Handle: getUser},
 		&service.Action{Name: "ListUsers", IAMAction: "iam:ListUsers", Handle: listUsers},
 		&service.Action{Name: "DeleteUser", IAMAction: "iam:DeleteUser", Write: true, Resource: userResource, Handle: deleteUser},
+		&service.Action{Name: "UpdateUser", IAMAction: "iam:UpdateUser", Write: true,
+			Resource: userEntity.resource, Context: userEntity.context(false), Handle: updateUser},
 	)
 }
 
 type userXML struct {
-	Path                string    `xml:"Path"`
-	UserName            string    `xml:"UserName"`
-	UserID              string    `xml:"UserId"`
-	Arn                 string    `xml:"Arn"`
-	CreateDate          string    `xml:"CreateDate"`
-	PermissionsBoundary *boundary `xml:"PermissionsBoundary,omitempty"`
-	Tags                []tagXML  `xml:"Tags>member,omitempty"`
+	Path                string        `xml:"Path"`
+	UserName            string        `xml:"UserName"`
+	UserID              string        `xml:"UserId"`
+	Arn                 string        `xml:"Arn"`
+	CreateDate          string        `xml:"CreateDate"`
+	PermissionsBoundary *boundary     `xml:"PermissionsBoundary,omitempty"`
+	Tags                *list[tagXML] `xml:"Tags,omitempty"`
 }
 
 type boundary struct {
@@ -34,13 +38,11 @@ type boundary struct {
 	PermissionsBoundaryArn  string `xml:"PermissionsBoundaryArn"`
 }
 
-func newUserXML(u *directory.User, withTags bool) userXML {
+// newUserXML describes a user; full adds what listings leave out (boundary, tags).
+func newUserXML(u *directory.User, full bool) userXML {
 	x := userXML{Path: u.Path, UserName: u.Name, UserID: u.ID, Arn: u.Arn, CreateDate: isoTime(u.CreateDate)}
-	if u.PermissionsBoundary != "" {
-		x.PermissionsBoundary = &boundary{"PermissionsBoundaryPolicy", u.PermissionsBoundary}
-	}
-	if withTags {
-		x.Tags = tagsXML(u.Tags)
+	if full {
+		x.PermissionsBoundary, x.Tags = boundaryXML(&u.Principal), optTags(u.Tags)
 	}
 	return x
 }
@@ -98,35 +100,40 @@ func createUser(c *service.Call) (any, error) {
 	}
 	u := directory.User{Principal: directory.Principal{Account: c.Account(), Name: name, Path: path,
 		ID: directory.NewID("AIDA"), Arn: arn(c.Account(), "user", path, name), CreateDate: c.Now.UTC(), Tags: tags}}
-	if b := c.Params.Get("PermissionsBoundary"); b != "" {
-		if err := checkBoundary(c.Tx, b); err != nil {
-			return nil, err
+	l := wrapUser(&u)
+	if exists, err := has(c.Tx, directory.KindUser, l.key); err != nil || exists {
+		if err == nil {
+			err = alreadyExists("User with name %s already exists.", name)
 		}
-		u.PermissionsBoundary = b
-	}
-	ok, err := c.Tx.Insert(directory.KindUser, directory.NameKey(u.Account, name), &u)
-	if err != nil {
 		return nil, err
 	}
-	if !ok {
-		return nil, alreadyExists("User with name %s already exists.", name)
+	if b := c.Params.Get("PermissionsBoundary"); b != "" {
+		if err := l.setBoundary(c.Tx, b); err != nil {
+			return nil, err
+		}
 	}
-	if err := c.Tx.Put(directory.KindUniqueID, u.ID, directory.NameKey(u.Account, name)); err != nil {
+	if err := l.save(c.Tx); err != nil {
+		return nil, err
+	}
+	if err := c.Tx.Put(directory.KindUniqueID, u.ID, l.key); err != nil {
 		return nil, err
 	}
 	return &createUserResult{newUserXML(&u, true)}, nil
 }
 
-// checkBoundary makes sure a permissions boundary names an existing managed policy.
-func checkBoundary(tx store.Tx, policyArn string) error {
-	if _, ok := directory.AWSManagedDocument(policyArn); ok {
-		return nil
+// wrapUser makes a new user a loaded entity.
+func wrapUser(u *directory.User) *loaded {
+	return &loaded{e: userEntity, key: directory.NameKey(u.Account, u.Name), obj: u, Principal: &u.Principal, user: u}
+}
+
+// has reports whether an object exists.
+func has(tx store.Tx, kind, key string) (bool, error) {
+	var raw json.RawMessage
+	err := tx.Get(kind, key, &raw)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
 	}
-	var mp directory.ManagedPolicy
-	if err := tx.Get(directory.KindPolicy, policyArn, &mp); err != nil {
-		return invalidInput("ARN %s is not valid.", policyArn)
-	}
-	return nil
+	return err == nil, err
 }
 
 type getUserResult struct {
@@ -149,9 +156,9 @@ func getUser(c *service.Call) (any, error) {
 }
 
 type listUsersResult struct {
-	Users       []userXML `xml:"Users>member"`
-	IsTruncated bool      `xml:"IsTruncated"`
-	Marker      string    `xml:"Marker,omitempty"`
+	Users       list[userXML] `xml:"Users"`
+	IsTruncated bool          `xml:"IsTruncated"`
+	Marker      string        `xml:"Marker,omitempty"`
 }
 
 func listUsers(c *service.Call) (any, error) {
@@ -160,7 +167,7 @@ func listUsers(c *service.Call) (any, error) {
 		return nil, err
 	}
 	prefix := optionalPath(c, "PathPrefix")
-	res := &listUsersResult{Users: []userXML{}}
+	res := &listUsersResult{}
 	res.IsTruncated, res.Marker, err = scanPage(c.Tx, directory.KindUser, c.Account()+"/", p, func(data []byte) (bool, error) {
 		var u directory.User
 		if err := jsonUnmarshal(data, &u); err != nil {
@@ -169,46 +176,121 @@ func listUsers(c *service.Call) (any, error) {
 		if !strings.HasPrefix(u.Path, prefix) {
 			return false, nil
 		}
-		res.Users = append(res.Users, newUserXML(&u, false))
+		res.Users.Member = append(res.Users.Member, newUserXML(&u, false))
 		return true, nil
 	})
 	return res, err
 }
 
 func deleteUser(c *service.Call) (any, error) {
-	name, err := required(c, "UserName")
-	if err != nil {
+	in := newInput(c)
+	name := in.name("UserName", 128)
+	if err := in.err(); err != nil {
 		return nil, err
 	}
-	var u directory.User
-	if err := get(c.Tx, directory.KindUser, c.Account(), name, &u, "user"); err != nil {
+	l, err := userEntity.load(c.Tx, c.Account(), name)
+	if err != nil {
 		return nil, err
 	}
 	switch {
-	case len(u.InlinePolicies) > 0:
+	case len(l.InlinePolicies) > 0:
 		return nil, deleteConflict("Cannot delete entity, must delete policies first.")
-	case len(u.AttachedPolicies) > 0:
+	case len(l.AttachedPolicies) > 0:
 		return nil, deleteConflict("Cannot delete entity, must detach all policies first.")
-	case len(u.Groups) > 0:
+	case len(l.user.Groups) > 0:
 		return nil, deleteConflict("Cannot delete entity, must remove users from group first.")
 	}
-	hasKeys := false
-	err = c.Tx.Scan(userKeyIndex, directory.NameKey(u.Account, u.Name)+"/", "", 1, func(string, []byte) (bool, error) {
-		hasKeys = true
-		return false, nil
-	})
+	n, err := count(c.Tx, userKeyIndex, l.key+"/")
 	if err != nil {
 		return nil, err
 	}
-	if hasKeys {
+	if n > 0 {
 		return nil, deleteConflict("Cannot delete entity, must delete access keys first.")
 	}
-	if _, err := c.Tx.Delete(directory.KindUser, directory.NameKey(u.Account, u.Name)); err != nil {
+	if err := l.setBoundary(c.Tx, ""); err != nil {
 		return nil, err
 	}
-	_, err = c.Tx.Delete(directory.KindUniqueID, u.ID)
+	if _, err := c.Tx.Delete(directory.KindUser, l.key); err != nil {
+		return nil, err
+	}
+	_, err = c.Tx.Delete(directory.KindUniqueID, l.ID)
 	return nil, err
 }
 
-// userKeyIndex lists a user's access keys: key "<account>/<user>/<key id>".
-const userKeyIndex = "userkey"
+// updateUser renames a user or changes its path. A new name needs iam:UpdateUser on
+// the new ARN too, and every key that holds the old name moves: the user itself, its
+// unique id, its access keys, group memberships and policy indexes.
+func updateUser(c *service.Call) (any, error) {
+	in := newInput(c)
+	name := in.name("UserName", 128)
+	newName := in.optName("NewUserName", 64)
+	newPath := ""
+	if c.Params.Has("NewPath") {
+		newPath = in.path("NewPath")
+	}
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	l, err := userEntity.load(c.Tx, c.Account(), name)
+	if err != nil {
+		return nil, err
+	}
+	oldName, oldKey := l.Name, l.key
+	if newPath != "" {
+		l.Path = newPath
+	}
+	if newName != "" {
+		if err := renameCheck(c, l, newName); err != nil {
+			return nil, err
+		}
+		l.Name, l.key = newName, directory.NameKey(l.Account, newName)
+	}
+	l.Arn = arn(l.Account, "user", l.Path, l.Name)
+	if err := moveUserKeys(c.Tx, l, oldName, oldKey); err != nil {
+		return nil, err
+	}
+	return nil, l.save(c.Tx)
+}
+
+// renameCheck authorizes the new name and makes sure no other user holds it.
+func renameCheck(c *service.Call, l *loaded, newName string) error {
+	newArn := arn(l.Account, "user", l.Path, newName)
+	if err := c.Authorize(service.Request{Action: "iam:UpdateUser", Resource: newArn, ResourceAccount: l.Account}); err != nil {
+		return err
+	}
+	if strings.EqualFold(newName, l.Name) {
+		return nil
+	}
+	exists, err := has(c.Tx, directory.KindUser, directory.NameKey(l.Account, newName))
+	if err == nil && exists {
+		err = alreadyExists("User with name %s already exists.", newName)
+	}
+	return err
+}
+
+// moveUserKeys rewrites what refers to a renamed user by name.
+func moveUserKeys(tx store.Tx, l *loaded, oldName, oldKey string) error {
+	if oldName == l.Name {
+		return nil
+	}
+	if l.key != oldKey {
+		if _, err := tx.Delete(directory.KindUser, oldKey); err != nil {
+			return err
+		}
+		if err := tx.Put(directory.KindUniqueID, l.ID, l.key); err != nil {
+			return err
+		}
+	}
+	if err := moveAccessKeys(tx, l, oldKey); err != nil {
+		return err
+	}
+	for _, g := range l.user.Groups {
+		if _, err := tx.Delete(groupMemberIndex, memberKey(l.Account, g, oldName)); err != nil {
+			return err
+		}
+		if err := tx.Put(groupMemberIndex, memberKey(l.Account, g, l.Name), l.Name); err != nil {
+			return err
+		}
+	}
+	return l.reindex(tx, oldName)
+}

@@ -265,14 +265,6 @@ func readTags(in []tagIn) ([]directory.Tag, error) {
 	return tags, nil
 }
 
-func tagsOut(tags []directory.Tag) []tagOut {
-	out := make([]tagOut, 0, len(tags))
-	for _, t := range tags {
-		out = append(out, tagOut{t.Key, t.Value})
-	}
-	return out
-}
-
 // mergeTags sets tags over existing ones, keeping the order of first appearance.
 func mergeTags(have, set []directory.Tag) []directory.Tag {
 	out := append([]directory.Tag(nil), have...)
@@ -298,7 +290,7 @@ func authorizeTags(c *service.Call, org *directory.Organization, tags []director
 	}
 	ctx := policy.Context{}
 	tagContext(tags, ctx)
-	return c.Authorize(service.Request{Action: "organizations:TagResource", Resource: arn, ResourceAccount: org.MasterAccountID, Context: ctx})
+	return c.Authorize(service.Request{Action: "organizations:TagResource", Resource: arn, ResourceAccount: c.Account(), Context: ctx})
 }
 
 func tagContext(tags []directory.Tag, ctx policy.Context) {
@@ -700,4 +692,16 @@ func newAccountID(tx store.Tx) (string, error) {
 		}
 	}
 	return "", errors.New("no free account id")
+}
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// authorizeOn checks an action's permission on a further resource of the request
+// (AttachPolicy's target, MoveAccount's parents), as AWS checks every resource an
+// operation names.
+func authorizeOn(c *service.Call, org *directory.Organization, name, arn string, ctx policy.Context) error {
+	if ctx == nil {
+		ctx = policy.Context{}
+	}
+	return c.Authorize(service.Request{Action: "organizations:" + name, Resource: arn, ResourceAccount: c.Account(), Context: ctx})
 }

@@ -1,0 +1,727 @@
+package organizations
+
+import (
+	"encoding/json"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/policy"
+	"github.com/iamlocal/iamlocal/internal/service"
+	"github.com/iamlocal/iamlocal/internal/store"
+)
+
+func init() {
+	register(
+		action("CreatePolicy", onAny, true, createPolicy),
+		action("UpdatePolicy", onPolicy, true, updatePolicy),
+		action("DeletePolicy", onPolicy, true, deletePolicy),
+		action("DescribePolicy", onPolicy, false, describePolicy),
+		action("ListPolicies", onAny, false, listPolicies),
+		action("AttachPolicy", onPolicy, true, attachPolicy),
+		action("DetachPolicy", onPolicy, true, detachPolicy),
+		action("ListPoliciesForTarget", onTarget, false, listPoliciesForTarget),
+		action("ListTargetsForPolicy", onPolicy, false, listTargetsForPolicy),
+		action("TagResource", onResource, true, tagResource),
+		action("UntagResource", onResource, true, untagResource),
+		action("ListTagsForResource", onResource, false, listTagsForResource),
+	)
+}
+
+type policySummaryOut struct {
+	Id          string
+	Arn         string
+	Name        string
+	Description string
+	Type        string
+	AwsManaged  bool
+}
+
+func summary(p *directory.OrgPolicy) policySummaryOut {
+	return policySummaryOut{Id: p.ID, Arn: p.Arn, Name: p.Name, Description: p.Description, Type: p.Type, AwsManaged: p.AWSManaged}
+}
+
+type policyOut struct {
+	PolicySummary policySummaryOut
+	Content       string
+}
+
+type policyResult struct {
+	Policy policyOut
+}
+
+func newPolicyResult(p *directory.OrgPolicy) *policyResult {
+	return &policyResult{policyOut{summary(p), p.Content}}
+}
+
+func policyKind(typ string) policy.Kind {
+	if typ == typeRCP {
+		return policy.RCP
+	}
+	return policy.SCP
+}
+
+// checkContent enforces the size limit and the grammar of the policy type, and
+// compiles the document into the cache the engine reads it from.
+func checkContent(c *service.Call, typ, content string) error {
+	if content == "" {
+		return invalidInput("MIN_LENGTH_EXCEEDED", "The value of Content must be at least 1 character long.")
+	}
+	if n := utf8.RuneCountInString(content); n > maxPolicySize {
+		return constraintViolation("POLICY_CONTENT_LIMIT_EXCEEDED", "The policy document has %d characters; a %s can have at most %d.", n, strings.ToLower(strings.ReplaceAll(typ, "_", " ")), maxPolicySize)
+	}
+	if _, err := c.Env.Resolver.Policies.Compile(content, policyKind(typ)); err != nil {
+		return orgError("MalformedPolicyDocumentException", "The provided policy document does not meet the requirements of the specified policy type. %s",
+			strings.TrimPrefix(err.Error(), "MalformedPolicyDocument: "))
+	}
+	return nil
+}
+
+// checkPolicyName refuses a name another policy of the type has.
+func checkPolicyName(tx store.Tx, typ, name, self string) (int, error) {
+	count := 0
+	err := scanPolicies(tx, func(p *directory.OrgPolicy) error {
+		if p.Type != typ {
+			return nil
+		}
+		if !p.AWSManaged {
+			count++
+		}
+		if p.Name == name && p.ID != self {
+			return orgError("DuplicatePolicyException", "A policy with the same name already exists.")
+		}
+		return nil
+	})
+	return count, err
+}
+
+func scanPolicies(tx store.Tx, fn func(p *directory.OrgPolicy) error) error {
+	return tx.Scan(directory.KindOrgPolicy, "", "", 0, func(_ string, data []byte) (bool, error) {
+		var p directory.OrgPolicy
+		if err := json.Unmarshal(data, &p); err != nil {
+			return false, err
+		}
+		return true, fn(&p)
+	})
+}
+
+// existingPolicy reads a PolicyId member naming an existing policy.
+func existingPolicy(c *service.Call, v *string) (*directory.OrgPolicy, error) {
+	id, err := need("PolicyId", v)
+	if err != nil {
+		return nil, err
+	}
+	if !policyIDPattern.MatchString(id) {
+		return nil, invalidInput("INVALID_SYNTAX_POLICY_ID", "You specified an invalid policy ID: %s.", id)
+	}
+	p, err := loadPolicy(c.Tx, id)
+	if err != nil {
+		return nil, err
+	}
+	if p == nil {
+		return nil, policyNotFound()
+	}
+	return p, nil
+}
+
+// existingTarget reads a TargetId member naming the root, an OU or an account of
+// the organization; it returns the target's type and name.
+func existingTarget(c *service.Call, org *directory.Organization, v *string) (id, kind, name string, err error) {
+	id, err = need("TargetId", v)
+	if err != nil {
+		return "", "", "", err
+	}
+	if !rootIDPattern.MatchString(id) && !ouIDPattern.MatchString(id) && !accountIDPattern.MatchString(id) {
+		return "", "", "", invalidInput("INVALID_PATTERN_TARGET_ID", "You specified a policy target ID that doesn't match the required pattern: %s.", id)
+	}
+	kind, name, err = targetKind(c.Tx, org, id)
+	if err != nil {
+		return "", "", "", err
+	}
+	if kind == "" {
+		return "", "", "", targetNotFound()
+	}
+	return id, kind, name, nil
+}
+
+func immutable() error {
+	return invalidInput("IMMUTABLE_POLICY", "You specified a policy that is managed by AWS and can't be modified.")
+}
+
+func createPolicy(c *service.Call) (any, error) {
+	var in struct {
+		Content     *string
+		Description *string
+		Name        *string
+		Type        *string
+		Tags        []tagIn
+	}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	org, err := managementOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	content, err := need("Content", in.Content)
+	if err != nil {
+		return nil, err
+	}
+	description, err := need("Description", in.Description)
+	if err != nil {
+		return nil, err
+	}
+	name, err := need("Name", in.Name)
+	if err != nil {
+		return nil, err
+	}
+	typ, err := need("Type", in.Type)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLength("Name", name, 1, 128); err != nil {
+		return nil, err
+	}
+	if err := checkLength("Description", description, 0, 512); err != nil {
+		return nil, err
+	}
+	if err := checkPolicyType("Type", typ); err != nil {
+		return nil, err
+	}
+	tags, err := readTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	if org.FeatureSet != "ALL" {
+		return nil, orgError("PolicyTypeNotAvailableForOrganizationException", "You can't use the specified policy type with the feature set currently enabled for this organization.")
+	}
+	if err := checkContent(c, typ, content); err != nil {
+		return nil, err
+	}
+	count, err := checkPolicyName(c.Tx, typ, name, "")
+	if err != nil {
+		return nil, err
+	}
+	if count >= maxPolicies {
+		return nil, constraintViolation("POLICY_NUMBER_LIMIT_EXCEEDED", "You attempted to exceed the number of policies of type %s (%d) that you can have in an organization.", typ, maxPolicies)
+	}
+	p := &directory.OrgPolicy{Name: name, Description: description, Type: typ, Content: content, Tags: tags}
+	for {
+		p.ID = "p-" + directory.RandomLower(8)
+		p.Arn = policyArn(org, typ, p.ID)
+		ok, err := c.Tx.Insert(directory.KindOrgPolicy, p.ID, p)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			break
+		}
+	}
+	if err := authorizeTags(c, org, tags, p.Arn); err != nil {
+		return nil, err
+	}
+	return newPolicyResult(p), nil
+}
+
+func updatePolicy(c *service.Call) (any, error) {
+	var in struct {
+		PolicyId    *string
+		Name        *string
+		Description *string
+		Content     *string
+	}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	if _, err := managementOrg(c); err != nil {
+		return nil, err
+	}
+	p, err := existingPolicy(c, in.PolicyId)
+	if err != nil {
+		return nil, err
+	}
+	if p.AWSManaged {
+		return nil, immutable()
+	}
+	if in.Name != nil {
+		if err := checkLength("Name", *in.Name, 1, 128); err != nil {
+			return nil, err
+		}
+		if _, err := checkPolicyName(c.Tx, p.Type, *in.Name, p.ID); err != nil {
+			return nil, err
+		}
+		p.Name = *in.Name
+	}
+	if in.Description != nil {
+		if err := checkLength("Description", *in.Description, 0, 512); err != nil {
+			return nil, err
+		}
+		p.Description = *in.Description
+	}
+	if in.Content != nil {
+		if err := checkContent(c, p.Type, *in.Content); err != nil {
+			return nil, err
+		}
+		p.Content = *in.Content
+	}
+	if err := c.Tx.Put(directory.KindOrgPolicy, p.ID, p); err != nil {
+		return nil, err
+	}
+	return newPolicyResult(p), nil
+}
+
+func deletePolicy(c *service.Call) (any, error) {
+	var in struct{ PolicyId *string }
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	if _, err := managementOrg(c); err != nil {
+		return nil, err
+	}
+	p, err := existingPolicy(c, in.PolicyId)
+	if err != nil {
+		return nil, err
+	}
+	if p.AWSManaged {
+		return nil, immutable()
+	}
+	targets, err := policyTargets(c.Tx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	if len(targets) > 0 {
+		return nil, orgError("PolicyInUseException", "The policy is attached to one or more entities. You must detach it from all roots, OUs, and accounts before performing this operation.")
+	}
+	if _, err := c.Tx.Delete(directory.KindOrgPolicy, p.ID); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+// policyTargets lists the targets a policy is attached to.
+func policyTargets(tx store.Tx, id string) ([]string, error) {
+	ats, err := attachments(tx, "")
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, at := range ats {
+		if at.PolicyID == id {
+			out = append(out, at.TargetID)
+		}
+	}
+	return out, nil
+}
+
+func describePolicy(c *service.Call) (any, error) {
+	var in struct{ PolicyId *string }
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	if _, err := managementOrg(c); err != nil {
+		return nil, err
+	}
+	p, err := existingPolicy(c, in.PolicyId)
+	if err != nil {
+		return nil, err
+	}
+	return newPolicyResult(p), nil
+}
+
+type policiesResult struct {
+	Policies  []policySummaryOut
+	NextToken *string `json:",omitempty"`
+}
+
+// readFilter reads a required policy-type Filter; unsupported reports a type
+// AWS has and iamlocal does not serve, which lists nothing.
+func readFilter(v *string) (typ string, unsupported bool, err error) {
+	typ, err = need("Filter", v)
+	if err != nil {
+		return "", false, err
+	}
+	if otherPolicyTypes[typ] {
+		return typ, true, nil
+	}
+	return typ, false, checkPolicyType("Filter", typ)
+}
+
+func listPolicies(c *service.Call) (any, error) {
+	var in struct {
+		Filter *string
+		pageIn
+	}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	if _, err := managementOrg(c); err != nil {
+		return nil, err
+	}
+	typ, unsupported, err := readFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	var items []keyed[policySummaryOut]
+	if !unsupported {
+		err = scanPolicies(c.Tx, func(p *directory.OrgPolicy) error {
+			if p.Type == typ {
+				items = append(items, keyed[policySummaryOut]{p.ID, summary(p)})
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	page, next, err := paginate(in.pageIn, items)
+	if err != nil {
+		return nil, err
+	}
+	return &policiesResult{page, next}, nil
+}
+
+type attachIn struct {
+	PolicyId *string
+	TargetId *string
+}
+
+// readAttachment checks an AttachPolicy or DetachPolicy request: the policy, the
+// target, and the caller's permission on the target too.
+func readAttachment(c *service.Call, name string) (*directory.Organization, *directory.OrgPolicy, string, error) {
+	var in attachIn
+	if err := decode(c, &in); err != nil {
+		return nil, nil, "", err
+	}
+	org, err := managementOrg(c)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	p, err := existingPolicy(c, in.PolicyId)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	target, _, _, err := existingTarget(c, org, in.TargetId)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	ctx := policy.Context{}
+	ctx.Set("organizations:PolicyType", p.Type)
+	if err := authorizeOn(c, org, name, targetArn(org, target), ctx); err != nil {
+		return nil, nil, "", err
+	}
+	return org, p, target, nil
+}
+
+// countAttached counts the policies of a type attached to a target.
+func countAttached(tx store.Tx, target, typ string) (int, error) {
+	ats, err := attachments(tx, target)
+	n := 0
+	for _, at := range ats {
+		if at.Type == typ {
+			n++
+		}
+	}
+	return n, err
+}
+
+func attachPolicy(c *service.Call) (any, error) {
+	org, p, target, err := readAttachment(c, "AttachPolicy")
+	if err != nil {
+		return nil, err
+	}
+	if !enabled(org, p.Type) {
+		return nil, orgError("PolicyTypeNotEnabledException", "This operation can be performed only for enabled policy types.")
+	}
+	var at attachment
+	if err := c.Tx.Get(directory.KindOrgAttachment, attachmentKey(target, p.ID), &at); err == nil {
+		return nil, orgError("DuplicatePolicyAttachmentException", "The selected policy is already attached to the specified target.")
+	} else if !isNotFound(err) {
+		return nil, err
+	}
+	n, err := countAttached(c.Tx, target, p.Type)
+	if err != nil {
+		return nil, err
+	}
+	if n >= maxPoliciesPerType {
+		return nil, constraintViolation("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", "You attempted to attach more than %d policies of type %s to the same entity.", maxPoliciesPerType, p.Type)
+	}
+	if err := attach(c.Tx, target, p); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+func detachPolicy(c *service.Call) (any, error) {
+	_, p, target, err := readAttachment(c, "DetachPolicy")
+	if err != nil {
+		return nil, err
+	}
+	var at attachment
+	if err := c.Tx.Get(directory.KindOrgAttachment, attachmentKey(target, p.ID), &at); err != nil {
+		if isNotFound(err) {
+			return nil, orgError("PolicyNotAttachedException", "The policy isn't attached to the specified target in the specified root.")
+		}
+		return nil, err
+	}
+	if p.ID == rcpFullAWSAccessID {
+		return nil, invalidInput("NON_DETACHABLE_POLICY", "You can't detach this AWS Managed Policy: RCPFullAWSAccess stays attached to every root, OU and account.")
+	}
+	if p.Type == typeSCP {
+		n, err := countAttached(c.Tx, target, typeSCP)
+		if err != nil {
+			return nil, err
+		}
+		if n <= 1 {
+			return nil, constraintViolation("MIN_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", "You attempted to detach the last service control policy from %s: every root, OU and account must keep at least one SCP attached.", target)
+		}
+	}
+	if _, err := c.Tx.Delete(directory.KindOrgAttachment, attachmentKey(target, p.ID)); err != nil {
+		return nil, err
+	}
+	return struct{}{}, nil
+}
+
+func listPoliciesForTarget(c *service.Call) (any, error) {
+	var in struct {
+		TargetId *string
+		Filter   *string
+		pageIn
+	}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	org, err := managementOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	target, _, _, err := existingTarget(c, org, in.TargetId)
+	if err != nil {
+		return nil, err
+	}
+	typ, unsupported, err := readFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	var items []keyed[policySummaryOut]
+	if !unsupported {
+		ats, err := attachments(c.Tx, target)
+		if err != nil {
+			return nil, err
+		}
+		for _, at := range ats {
+			if at.Type != typ {
+				continue
+			}
+			p, err := loadPolicy(c.Tx, at.PolicyID)
+			if err != nil {
+				return nil, err
+			}
+			if p != nil {
+				items = append(items, keyed[policySummaryOut]{p.ID, summary(p)})
+			}
+		}
+	}
+	page, next, err := paginate(in.pageIn, items)
+	if err != nil {
+		return nil, err
+	}
+	return &policiesResult{page, next}, nil
+}
+
+type targetOut struct {
+	TargetId string
+	Arn      string
+	Name     string
+	Type     string
+}
+
+func listTargetsForPolicy(c *service.Call) (any, error) {
+	var in struct {
+		PolicyId *string
+		pageIn
+	}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	org, err := managementOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	p, err := existingPolicy(c, in.PolicyId)
+	if err != nil {
+		return nil, err
+	}
+	targets, err := policyTargets(c.Tx, p.ID)
+	if err != nil {
+		return nil, err
+	}
+	var items []keyed[targetOut]
+	for _, t := range targets {
+		kind, name, err := targetKind(c.Tx, org, t)
+		if err != nil {
+			return nil, err
+		}
+		if kind == "" {
+			continue
+		}
+		items = append(items, keyed[targetOut]{t, targetOut{TargetId: t, Arn: targetArn(org, t), Name: name, Type: kind}})
+	}
+	page, next, err := paginate(in.pageIn, items)
+	if err != nil {
+		return nil, err
+	}
+	return &struct {
+		Targets   []targetOut
+		NextToken *string `json:",omitempty"`
+	}{page, next}, nil
+}
+
+// ---- tags ------------------------------------------------------------------------
+
+// taggable reads a ResourceId member and returns the tags it holds and a function
+// that stores new ones.
+func taggable(c *service.Call, org *directory.Organization, v *string) ([]directory.Tag, func([]directory.Tag) error, error) {
+	id, err := need("ResourceId", v)
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case id == org.RootID:
+		return org.RootTags, func(t []directory.Tag) error {
+			org.RootTags = t
+			return c.Tx.Put(directory.KindOrganization, "org", org)
+		}, nil
+	case ouIDPattern.MatchString(id):
+		ou, err := loadOU(c.Tx, id)
+		if err != nil || ou == nil {
+			return nil, nil, orNotFound(err)
+		}
+		return ou.Tags, func(t []directory.Tag) error {
+			ou.Tags = t
+			return c.Tx.Put(directory.KindOU, ou.ID, ou)
+		}, nil
+	case policyIDPattern.MatchString(id):
+		p, err := loadPolicy(c.Tx, id)
+		if err != nil || p == nil {
+			return nil, nil, orNotFound(err)
+		}
+		if p.AWSManaged {
+			return nil, nil, immutable()
+		}
+		return p.Tags, func(t []directory.Tag) error {
+			p.Tags = t
+			return c.Tx.Put(directory.KindOrgPolicy, p.ID, p)
+		}, nil
+	case accountIDPattern.MatchString(id):
+		a, err := loadAccount(c.Tx, id)
+		if err != nil || a == nil || a.ParentID == "" {
+			return nil, nil, orNotFound(err)
+		}
+		return a.Tags, func(t []directory.Tag) error {
+			a.Tags = t
+			return c.Tx.Put(directory.KindAccount, a.ID, a)
+		}, nil
+	case rootIDPattern.MatchString(id):
+		return nil, nil, targetNotFound()
+	}
+	return nil, nil, invalidInput("INVALID_PATTERN", "You provided a value for ResourceId that does not match the required pattern.")
+}
+
+func orNotFound(err error) error {
+	if err != nil {
+		return err
+	}
+	return targetNotFound()
+}
+
+func tagResource(c *service.Call) (any, error) {
+	var in struct {
+		ResourceId *string
+		Tags       []tagIn
+	}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	org, err := managementOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	if in.Tags == nil {
+		return nil, invalidInput("INPUT_REQUIRED", "You must specify a value for Tags.")
+	}
+	tags, err := readTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	have, set, err := taggable(c, org, in.ResourceId)
+	if err != nil {
+		return nil, err
+	}
+	merged := mergeTags(have, tags)
+	if len(merged) > maxTags {
+		return nil, constraintViolation("MAX_TAG_LIMIT_EXCEEDED", "You can't attach more than %d tags to a resource.", maxTags)
+	}
+	return struct{}{}, set(merged)
+}
+
+func untagResource(c *service.Call) (any, error) {
+	var in struct {
+		ResourceId *string
+		TagKeys    []string
+	}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	org, err := managementOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	if in.TagKeys == nil {
+		return nil, invalidInput("INPUT_REQUIRED", "You must specify a value for TagKeys.")
+	}
+	have, set, err := taggable(c, org, in.ResourceId)
+	if err != nil {
+		return nil, err
+	}
+	drop := map[string]bool{}
+	for _, k := range in.TagKeys {
+		drop[k] = true
+	}
+	kept := []directory.Tag{}
+	for _, t := range have {
+		if !drop[t.Key] {
+			kept = append(kept, t)
+		}
+	}
+	return struct{}{}, set(kept)
+}
+
+func listTagsForResource(c *service.Call) (any, error) {
+	var in struct {
+		ResourceId *string
+		NextToken  *string
+	}
+	if err := decode(c, &in); err != nil {
+		return nil, err
+	}
+	org, err := managementOrg(c)
+	if err != nil {
+		return nil, err
+	}
+	have, _, err := taggable(c, org, in.ResourceId)
+	if err != nil {
+		return nil, err
+	}
+	var items []keyed[tagOut]
+	for _, t := range have {
+		items = append(items, keyed[tagOut]{t.Key, tagOut{t.Key, t.Value}})
+	}
+	page, next, err := paginate(pageIn{NextToken: in.NextToken}, items)
+	if err != nil {
+		return nil, err
+	}
+	return &struct {
+		Tags      []tagOut
+		NextToken *string `json:",omitempty"`
+	}{page, next}, nil
+}
