@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -60,9 +61,40 @@ func (c *Policies) Compile(doc string, kind policy.Kind) (*policy.Policy, error)
 	return p, nil
 }
 
-// Resolver turns identities and resources into the engine's input.
+// Resolver turns identities and resources into the engine's input. What it reads of
+// principals and the organization is cached per store generation.
 type Resolver struct {
 	Policies *Policies
+	once     sync.Once
+	sides    *store.GenCache[sideKey, *principalSide]
+	orgs     *store.GenCache[sideKey, *orgSide]
+}
+
+type sideKey struct {
+	kind          policy.CallerKind
+	account, name string
+}
+
+// principalSide is what a user or role brings to every decision, whatever session.
+type principalSide struct {
+	identity []*policy.Policy
+	boundary *policy.Policy
+	context  [][2]string // aws:username, aws:PrincipalTag/…
+	slr      bool
+}
+
+// orgSide is an account's place in the organization for one policy type.
+type orgSide struct {
+	levels      [][]*policy.Policy
+	mgmt        bool
+	path, orgID string
+}
+
+func (r *Resolver) init() {
+	r.once.Do(func() {
+		r.sides = store.NewGenCache[sideKey, *principalSide](10_000)
+		r.orgs = store.NewGenCache[sideKey, *orgSide](10_000)
+	})
 }
 
 // ErrNoEntity is returned when the caller's user or role no longer exists.
@@ -72,50 +104,15 @@ var ErrNoEntity = errors.New("the principal no longer exists")
 // policies and SCP levels, and adds the caller's context keys to ctx.
 func (r *Resolver) CallerSide(tx store.Tx, id *Identity, in *authz.Input, ctx policy.Context, now time.Time) error {
 	c := &id.Caller
-	var p *Principal
-	switch c.Kind {
-	case policy.User:
-		var u User
-		if err := tx.Get(KindUser, NameKey(c.Account, c.Name), &u); err != nil {
-			return noEntity(err)
-		}
-		if err := r.addPrincipal(tx, &u.Principal, in); err != nil {
-			return err
-		}
-		for _, g := range u.Groups {
-			var grp Group
-			if err := tx.Get(KindGroup, NameKey(c.Account, g), &grp); err == nil {
-				if err := r.addPrincipal(tx, &grp.Principal, in); err != nil {
-					return err
-				}
-			}
-		}
-		p = &u.Principal
-		ctx.Set("aws:username", u.Name)
-	case policy.AssumedRole:
-		var role Role
-		if err := tx.Get(KindRole, NameKey(c.Account, c.RoleName), &role); err != nil {
-			return noEntity(err)
-		}
-		if err := r.addPrincipal(tx, &role.Principal, in); err != nil {
-			return err
-		}
-		in.ServiceLinkedRole = role.ServiceLinked
-		p = &role.Principal
+	ps, err := r.principal(tx, c)
+	if err != nil {
+		return err
 	}
-	if p != nil {
-		for _, t := range p.Tags {
-			ctx.Set("aws:PrincipalTag/"+t.Key, t.Value)
-		}
-		if p.PermissionsBoundary != "" {
-			doc, err := managedDocument(tx, p.PermissionsBoundary)
-			if err != nil {
-				return err
-			}
-			if in.Boundary, err = r.Policies.Compile(doc, policy.Boundary); err != nil {
-				return err
-			}
-		}
+	in.Identity = append(in.Identity, ps.identity...)
+	in.Boundary = ps.boundary
+	in.ServiceLinkedRole = ps.slr
+	for _, kv := range ps.context {
+		ctx.Set(kv[0], kv[1])
 	}
 	if err := r.addSession(tx, id, in, ctx); err != nil {
 		return err
@@ -123,16 +120,92 @@ func (r *Resolver) CallerSide(tx store.Tx, id *Identity, in *authz.Input, ctx po
 	if id.UserID != "" {
 		ctx.Set("aws:userid", id.UserID)
 	}
-	levels, mgmt, path, orgID, err := r.OrgLevels(tx, c.Account, "SERVICE_CONTROL_POLICY", policy.SCP)
+	org, err := r.org(tx, c.Account, "SERVICE_CONTROL_POLICY", policy.SCP)
 	if err != nil {
 		return err
 	}
-	in.SCPs, in.ManagementAccount = levels, mgmt
-	if orgID != "" {
-		ctx.Set("aws:PrincipalOrgID", orgID)
-		ctx.Set("aws:PrincipalOrgPaths", path)
+	in.SCPs, in.ManagementAccount = org.levels, org.mgmt
+	if org.orgID != "" {
+		ctx.Set("aws:PrincipalOrgID", org.orgID)
+		ctx.Set("aws:PrincipalOrgPaths", org.path)
 	}
 	return nil
+}
+
+// principal reads a user's or role's policies, boundary and tags (cached).
+func (r *Resolver) principal(tx store.Tx, c *policy.Caller) (*principalSide, error) {
+	r.init()
+	key := sideKey{c.Kind, c.Account, c.Name}
+	if c.Kind == policy.AssumedRole {
+		key.name = c.RoleName
+	}
+	if ps, ok := r.sides.Get(tx.Generation(), key); ok {
+		return ps, nil
+	}
+	ps := &principalSide{}
+	var p *Principal
+	switch c.Kind {
+	case policy.User:
+		var u User
+		if err := tx.Get(KindUser, NameKey(c.Account, c.Name), &u); err != nil {
+			return nil, noEntity(err)
+		}
+		if err := r.addPrincipal(tx, &u.Principal, ps); err != nil {
+			return nil, err
+		}
+		for _, g := range u.Groups {
+			var grp Group
+			if err := tx.Get(KindGroup, NameKey(c.Account, g), &grp); err == nil {
+				if err := r.addPrincipal(tx, &grp.Principal, ps); err != nil {
+					return nil, err
+				}
+			}
+		}
+		p = &u.Principal
+		ps.context = append(ps.context, [2]string{"aws:username", u.Name})
+	case policy.AssumedRole:
+		var role Role
+		if err := tx.Get(KindRole, NameKey(c.Account, c.RoleName), &role); err != nil {
+			return nil, noEntity(err)
+		}
+		if err := r.addPrincipal(tx, &role.Principal, ps); err != nil {
+			return nil, err
+		}
+		ps.slr = role.ServiceLinked
+		p = &role.Principal
+	}
+	if p != nil {
+		for _, t := range p.Tags {
+			ps.context = append(ps.context, [2]string{"aws:PrincipalTag/" + t.Key, t.Value})
+		}
+		if p.PermissionsBoundary != "" {
+			doc, err := managedDocument(tx, p.PermissionsBoundary)
+			if err != nil {
+				return nil, err
+			}
+			if ps.boundary, err = r.Policies.Compile(doc, policy.Boundary); err != nil {
+				return nil, err
+			}
+		}
+	}
+	r.sides.Put(tx.Generation(), key, ps)
+	return ps, nil
+}
+
+// org reads an account's organization levels for a policy type (cached).
+func (r *Resolver) org(tx store.Tx, account, typ string, kind policy.Kind) (*orgSide, error) {
+	r.init()
+	key := sideKey{policy.CallerKind(kind), account, typ}
+	if o, ok := r.orgs.Get(tx.Generation(), key); ok {
+		return o, nil
+	}
+	levels, mgmt, path, orgID, err := r.OrgLevels(tx, account, typ, kind)
+	if err != nil {
+		return nil, err
+	}
+	o := &orgSide{levels, mgmt, path, orgID}
+	r.orgs.Put(tx.Generation(), key, o)
+	return o, nil
 }
 
 func noEntity(err error) error {
@@ -178,13 +251,18 @@ func (r *Resolver) addSession(tx store.Tx, id *Identity, in *authz.Input, ctx po
 	return nil
 }
 
-func (r *Resolver) addPrincipal(tx store.Tx, p *Principal, in *authz.Input) error {
-	for name, doc := range p.InlinePolicies {
-		pol, err := r.Policies.Compile(doc, policy.Identity)
+func (r *Resolver) addPrincipal(tx store.Tx, p *Principal, ps *principalSide) error {
+	names := make([]string, 0, len(p.InlinePolicies))
+	for name := range p.InlinePolicies {
+		names = append(names, name)
+	}
+	sort.Strings(names) // a stable order, so decisions report stable policy indexes
+	for _, name := range names {
+		pol, err := r.Policies.Compile(p.InlinePolicies[name], policy.Identity)
 		if err != nil {
 			return fmt.Errorf("inline policy %s of %s: %w", name, p.Arn, err)
 		}
-		in.Identity = append(in.Identity, pol)
+		ps.identity = append(ps.identity, pol)
 	}
 	for _, arn := range p.AttachedPolicies {
 		doc, err := managedDocument(tx, arn)
@@ -195,7 +273,7 @@ func (r *Resolver) addPrincipal(tx store.Tx, p *Principal, in *authz.Input) erro
 		if err != nil {
 			return fmt.Errorf("%s: %w", arn, err)
 		}
-		in.Identity = append(in.Identity, pol)
+		ps.identity = append(ps.identity, pol)
 	}
 	return nil
 }
@@ -291,13 +369,13 @@ func (r *Resolver) ResourceSide(tx store.Tx, resourceAccount string, in *authz.I
 	if resourceAccount == "" {
 		return nil
 	}
-	levels, mgmt, _, orgID, err := r.OrgLevels(tx, resourceAccount, "RESOURCE_CONTROL_POLICY", policy.RCP)
+	o, err := r.org(tx, resourceAccount, "RESOURCE_CONTROL_POLICY", policy.RCP)
 	if err != nil {
 		return err
 	}
-	in.RCPs, in.ResourceManagement = levels, mgmt
-	if orgID != "" {
-		ctx.Set("aws:ResourceOrgID", orgID)
+	in.RCPs, in.ResourceManagement = o.levels, o.mgmt
+	if o.orgID != "" {
+		ctx.Set("aws:ResourceOrgID", o.orgID)
 	}
 	return nil
 }

@@ -165,34 +165,30 @@ func scopeService(r *http.Request) string {
 // call authenticates the request and runs the action in one transaction.
 func (s *Server) call(r *http.Request, body []byte, proto *protocol, a *service.Action, params wire.Params, reqID string) (any, error) {
 	now := s.now()
-	var id *directory.Identity
-	var region string
-	err := s.env.Store.Read(r.Context(), func(tx store.Tx) error {
-		var err error
-		id, region, err = s.authenticate(tx, r, body, now)
-		return err
-	})
-	if err != nil {
-		return nil, err
-	}
-	if id == nil && !a.Anonymous {
-		return nil, wire.Errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
-	}
-	if err := sessionTokenLimits(id, proto.name, a.Name); err != nil {
-		return nil, err
-	}
-	c := &service.Call{Ctx: r.Context(), Env: s.env, Identity: id, Params: params, Body: body, Now: now,
-		RequestID: reqID, SourceIP: sourceIP(r), Secure: r.TLS != nil, Region: region}
+	c := &service.Call{Ctx: r.Context(), Env: s.env, Params: params, Body: body, Now: now,
+		RequestID: reqID, SourceIP: sourceIP(r), Secure: r.TLS != nil}
 	var result any
+	// One transaction for the whole call: who signed it, whether they may, and what
+	// the action does all see the same state.
 	run := func(tx store.Tx) error {
-		c.Tx = tx
+		id, region, err := s.authenticate(tx, r, body, now)
+		if err != nil {
+			return err
+		}
+		if id == nil && !a.Anonymous {
+			return wire.Errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
+		}
+		if err := sessionTokenLimits(id, proto.name, a.Name); err != nil {
+			return err
+		}
+		c.Tx, c.Identity, c.Region = tx, id, region
 		if err := authorize(c, a); err != nil {
 			return err
 		}
-		var err error
 		result, err = a.Handle(c)
 		return err
 	}
+	var err error
 	if a.Write {
 		err = s.env.Store.Write(r.Context(), run)
 	} else {

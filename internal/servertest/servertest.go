@@ -79,6 +79,10 @@ func (s *Server) config(c Creds) aws.Config {
 		Credentials:      credentials.NewStaticCredentialsProvider(c.ID, c.Secret, c.Token),
 		BaseEndpoint:     aws.String(s.URL),
 		RetryMaxAttempts: 1,
+		// A fresh connection per call: with keep-alive the SDK sometimes reads a
+		// response on a connection its transport has just closed (aws-sdk-go-v2
+		// issue 2737), which makes tests flaky for reasons that are not ours.
+		HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
 	}
 }
 

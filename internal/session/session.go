@@ -102,7 +102,19 @@ func NewRing(keys []Key) (*Ring, error) {
 	return r, nil
 }
 
-const tokenVersion = 1
+// The first byte of a sealed value says how its payload is encoded. Small payloads
+// (most session tokens) are not worth compressing.
+const (
+	versionFlate  byte = 1
+	versionPlain  byte = 2
+	compressAbove      = 768
+)
+
+// writers reuses compressors: a new flate.Writer allocates about a megabyte.
+var writers = sync.Pool{New: func() any {
+	w, _ := flate.NewWriter(nil, flate.BestSpeed)
+	return w
+}}
 
 // Seal encrypts claims into a token.
 func (r *Ring) Seal(c *Claims) (string, error) {
@@ -116,20 +128,26 @@ func (r *Ring) Seal(c *Claims) (string, error) {
 // SealBytes compresses, encrypts and authenticates plain under the ring's newest key,
 // returning URL-safe base64. Encoded authorization messages use it too.
 func (r *Ring) SealBytes(plain []byte) string {
-	var z bytes.Buffer
-	zw, _ := flate.NewWriter(&z, flate.BestSpeed)
-	zw.Write(plain)
-	zw.Close()
+	version, payload := versionPlain, plain
+	if len(plain) > compressAbove {
+		var z bytes.Buffer
+		zw := writers.Get().(*flate.Writer)
+		zw.Reset(&z)
+		zw.Write(plain)
+		zw.Close()
+		writers.Put(zw)
+		version, payload = versionFlate, z.Bytes()
+	}
 	r.mu.RLock()
 	id, aead := r.current, r.aeads[r.current]
 	r.mu.RUnlock()
-	header := make([]byte, 5, 5+aead.NonceSize()+z.Len()+aead.Overhead())
-	header[0] = tokenVersion
+	header := make([]byte, 5, 5+aead.NonceSize()+len(payload)+aead.Overhead())
+	header[0] = version
 	binary.BigEndian.PutUint32(header[1:], id)
 	nonce := make([]byte, aead.NonceSize())
 	rand.Read(nonce)
 	out := append(header, nonce...)
-	out = aead.Seal(out, nonce, z.Bytes(), header) // the header is authenticated too
+	out = aead.Seal(out, nonce, payload, header) // the header is authenticated too
 	return base64.RawURLEncoding.EncodeToString(out)
 }
 
@@ -161,7 +179,7 @@ func (r *Ring) Open(token string) (*Claims, error) {
 // OpenBytes reverses SealBytes; any tampering gives ErrMalformed.
 func (r *Ring) OpenBytes(sealed string) ([]byte, error) {
 	raw, err := base64.RawURLEncoding.DecodeString(sealed)
-	if err != nil || len(raw) < 5 || raw[0] != tokenVersion {
+	if err != nil || len(raw) < 5 || (raw[0] != versionFlate && raw[0] != versionPlain) {
 		return nil, ErrMalformed
 	}
 	r.mu.RLock()
@@ -174,6 +192,9 @@ func (r *Ring) OpenBytes(sealed string) ([]byte, error) {
 	z, err := aead.Open(nil, nonce, raw[5+aead.NonceSize():], raw[:5])
 	if err != nil {
 		return nil, ErrMalformed
+	}
+	if raw[0] == versionPlain {
+		return z, nil
 	}
 	plain, err := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(z)), 1<<20))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -17,7 +18,17 @@ import (
 type SQLite struct {
 	db   *sql.DB // one connection: SQLite serialises writers anyway
 	read *sql.DB // a pool of readers, which WAL lets run beside the writer
+	// Statements prepared once: preparing (parsing SQL) costs more than running.
+	wget, rget, put, insert, del *sql.Stmt
+	gen                          atomic.Uint64 // committed writes, starting at 1
 }
+
+const (
+	sqlGet    = `SELECT data FROM objects WHERE kind = ? AND key = ?`
+	sqlPut    = `INSERT INTO objects (kind, key, data) VALUES (?, ?, ?) ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data`
+	sqlInsert = `INSERT INTO objects (kind, key, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`
+	sqlDelete = `DELETE FROM objects WHERE kind = ? AND key = ?`
+)
 
 const schema = `
 CREATE TABLE IF NOT EXISTS objects (
@@ -50,20 +61,38 @@ func OpenSQLite(dir string) (*SQLite, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(4)
-	return &SQLite{db: db, read: read}, nil
+	s := &SQLite{db: db, read: read}
+	s.gen.Store(1)
+	for _, p := range []struct {
+		db   *sql.DB
+		q    string
+		stmt **sql.Stmt
+	}{{db, sqlGet, &s.wget}, {read, sqlGet, &s.rget}, {db, sqlPut, &s.put}, {db, sqlInsert, &s.insert}, {db, sqlDelete, &s.del}} {
+		if *p.stmt, err = p.db.Prepare(p.q); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("prepare %q: %w", p.q, err)
+		}
+	}
+	return s, nil
 }
 
 func (s *SQLite) Close() error {
+	for _, st := range []*sql.Stmt{s.wget, s.rget, s.put, s.insert, s.del} {
+		if st != nil {
+			st.Close()
+		}
+	}
 	return errors.Join(s.read.Close(), s.db.Close())
 }
 
 func (s *SQLite) Read(ctx context.Context, fn func(Tx) error) error {
+	gen := s.gen.Load() // before BEGIN: the snapshot is at least this new
 	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	return fn(&sqlTx{tx: tx})
+	return fn(&sqlTx{tx: tx, get: tx.Stmt(s.rget), gen: gen})
 }
 
 func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
@@ -72,17 +101,27 @@ func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(&sqlTx{tx: tx}); err != nil {
+	if err := fn(&sqlTx{tx: tx, get: tx.Stmt(s.wget), put: tx.Stmt(s.put), insert: tx.Stmt(s.insert), del: tx.Stmt(s.del)}); err != nil {
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		return err
+	}
+	s.gen.Add(1) // after the commit, before the caller acknowledges the write
+	return nil
 }
 
-type sqlTx struct{ tx *sql.Tx }
+type sqlTx struct {
+	tx                    *sql.Tx
+	get, put, insert, del *sql.Stmt
+	gen                   uint64
+}
+
+func (t *sqlTx) Generation() uint64 { return t.gen }
 
 func (t *sqlTx) Get(kind, key string, v any) error {
 	var data []byte
-	err := t.tx.QueryRow(`SELECT data FROM objects WHERE kind = ? AND key = ?`, kind, key).Scan(&data)
+	err := t.get.QueryRow(kind, key).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
 		return ErrNotFound
 	}
@@ -97,8 +136,7 @@ func (t *sqlTx) Put(kind, key string, v any) error {
 	if err != nil {
 		return err
 	}
-	_, err = t.tx.Exec(`INSERT INTO objects (kind, key, data) VALUES (?, ?, ?)
-		ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data`, kind, key, data)
+	_, err = t.put.Exec(kind, key, data)
 	return err
 }
 
@@ -107,7 +145,7 @@ func (t *sqlTx) Insert(kind, key string, v any) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	res, err := t.tx.Exec(`INSERT INTO objects (kind, key, data) VALUES (?, ?, ?) ON CONFLICT DO NOTHING`, kind, key, data)
+	res, err := t.insert.Exec(kind, key, data)
 	if err != nil {
 		return false, err
 	}
@@ -116,7 +154,7 @@ func (t *sqlTx) Insert(kind, key string, v any) (bool, error) {
 }
 
 func (t *sqlTx) Delete(kind, key string) (bool, error) {
-	res, err := t.tx.Exec(`DELETE FROM objects WHERE kind = ? AND key = ?`, kind, key)
+	res, err := t.del.Exec(kind, key)
 	if err != nil {
 		return false, err
 	}

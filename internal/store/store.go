@@ -22,6 +22,12 @@ type Store interface {
 	Close() error
 }
 
+// Generation counts committed writes. A read transaction reports the generation it
+// started from (Tx.Generation), so a cache keyed by it is exact: data read in a
+// transaction of generation g is at least as new as every write counted in g, and the
+// next write moves every reader to a new generation. Write transactions report 0:
+// their reads are never cached.
+
 // Tx is one transaction. Values are encoded as JSON.
 type Tx interface {
 	// Get decodes the object into v, or returns ErrNotFound.
@@ -36,4 +42,7 @@ type Tx interface {
 	// prefix and sorts after `after` ("" for the start), until fn returns false or
 	// limit objects were seen (limit <= 0: no limit).
 	Scan(kind, prefix, after string, limit int, fn func(key string, data []byte) (bool, error)) error
+	// Generation is the store generation a read transaction started from; 0 in a
+	// write transaction.
+	Generation() uint64
 }

@@ -188,6 +188,7 @@ func QueryResponse(w http.ResponseWriter, xmlns, action string, result any, requ
 	fmt.Fprintf(&b, "<ResponseMetadata><RequestId>%s</RequestId></ResponseMetadata></%sResponse>", requestID, action)
 	w.Header().Set("Content-Type", "text/xml")
 	w.Header().Set("x-amzn-RequestId", requestID)
+	w.Header().Set("Content-Length", strconv.Itoa(b.Len()))
 	w.WriteHeader(http.StatusOK)
 	w.Write([]byte(b.String()))
 }
