@@ -68,6 +68,33 @@ type Resolver struct {
 	once     sync.Once
 	sides    *store.GenCache[sideKey, *principalSide]
 	orgs     *store.GenCache[sideKey, *orgSide]
+	roles    *store.GenCache[string, *RoleTrust]
+}
+
+// RoleTrust is a role with its compiled trust policy.
+type RoleTrust struct {
+	Role  Role
+	Trust *policy.Policy
+}
+
+// Role reads a role and compiles its trust policy (cached); nil when it does not exist.
+func (r *Resolver) Role(tx store.Tx, account, name string) (*RoleTrust, error) {
+	r.init()
+	key := NameKey(account, name)
+	if rt, ok := r.roles.Get(tx.Generation(), key); ok {
+		return rt, nil
+	}
+	rt := &RoleTrust{}
+	err := tx.Get(KindRole, key, &rt.Role)
+	if errors.Is(err, store.ErrNotFound) {
+		rt = nil
+	} else if err != nil {
+		return nil, err
+	} else if rt.Trust, err = r.Policies.Compile(rt.Role.AssumeRolePolicy, policy.Trust); err != nil {
+		return nil, err
+	}
+	r.roles.Put(tx.Generation(), key, rt)
+	return rt, nil
 }
 
 type sideKey struct {
@@ -94,6 +121,7 @@ func (r *Resolver) init() {
 	r.once.Do(func() {
 		r.sides = store.NewGenCache[sideKey, *principalSide](10_000)
 		r.orgs = store.NewGenCache[sideKey, *orgSide](10_000)
+		r.roles = store.NewGenCache[string, *RoleTrust](10_000)
 	})
 }
 

@@ -44,8 +44,26 @@ func (s *Server) authenticate(tx store.Tx, r *http.Request, body []byte, now tim
 	return id, p.Region, nil
 }
 
+// longTermKey is a resolved long-term key, cached per store generation.
+type longTermKey struct {
+	id     directory.Identity
+	secret string
+}
+
 // longTerm finds the user or root user that owns an AKIA key.
 func (s *Server) longTerm(tx store.Tx, p *sigv4.Parsed) (*directory.Identity, string, error) {
+	if k, ok := s.keys.Get(tx.Generation(), p.AccessKeyID); ok {
+		id := k.id
+		return &id, k.secret, nil
+	}
+	id, secret, err := s.readLongTerm(tx, p)
+	if err == nil {
+		s.keys.Put(tx.Generation(), p.AccessKeyID, longTermKey{*id, secret})
+	}
+	return id, secret, err
+}
+
+func (s *Server) readLongTerm(tx store.Tx, p *sigv4.Parsed) (*directory.Identity, string, error) {
 	var key directory.AccessKey
 	if err := tx.Get(directory.KindAccessKey, p.AccessKeyID, &key); err != nil {
 		if errors.Is(err, store.ErrNotFound) {

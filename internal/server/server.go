@@ -37,6 +37,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	verifier *sigv4.Verifier
+	keys     *store.GenCache[string, longTermKey]
 }
 
 // protocol is how a service speaks.
@@ -63,7 +64,8 @@ func New(env *service.Env, log *slog.Logger, now func() time.Time) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	return &Server{env: env, log: log, now: now, verifier: &sigv4.Verifier{Keys: sigv4.NewSigningKeyCache(4096)}}
+	return &Server{env: env, log: log, now: now, verifier: &sigv4.Verifier{Keys: sigv4.NewSigningKeyCache(4096)},
+		keys: store.NewGenCache[string, longTermKey](10_000)}
 }
 
 func newRequestID() string {

@@ -138,3 +138,40 @@ func TestGetAccessKeyInfo(t *testing.T) {
 		t.Fatalf("short key id: %v", err)
 	}
 }
+
+// TestPolicyChangesTakeEffectOnTheNextRequest: decisions are cached per store
+// generation, so a write is seen by the very next call.
+func TestPolicyChangesTakeEffectOnTheNextRequest(t *testing.T) {
+	s := servertest.Start(t, "")
+	ctx := context.Background()
+	root := s.IAM(servertest.Root)
+	if _, err := root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("dana")}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := root.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("dana")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dana := s.IAM(servertest.Creds{ID: aws.ToString(key.AccessKey.AccessKeyId), Secret: aws.ToString(key.AccessKey.SecretAccessKey)})
+	for round := 0; round < 3; round++ {
+		if _, err := dana.ListUsers(ctx, &iam.ListUsersInput{}); apiCode(err) != "AccessDenied" {
+			t.Fatalf("round %d, before the policy: %v", round, err)
+		}
+		if _, err := root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("dana"), PolicyName: aws.String("list"),
+			PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:ListUsers","Resource":"*"}]}`)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := dana.ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+			t.Fatalf("round %d, with the policy: %v", round, err)
+		}
+		if _, err := root.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("dana"), PolicyName: aws.String("list")}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := root.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String("dana"), AccessKeyId: key.AccessKey.AccessKeyId, Status: "Inactive"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dana.ListUsers(ctx, &iam.ListUsersInput{}); apiCode(err) != "InvalidClientTokenId" {
+		t.Fatalf("inactive key: %v", err)
+	}
+}

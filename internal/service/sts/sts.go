@@ -17,7 +17,6 @@ import (
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
 	"github.com/iamlocal/iamlocal/internal/session"
-	"github.com/iamlocal/iamlocal/internal/store"
 	"github.com/iamlocal/iamlocal/internal/wire"
 )
 
@@ -200,12 +199,15 @@ func assumeRole(c *service.Call) (any, error) {
 		return nil, wire.AccessDenied("Roles may not be assumed by root accounts.")
 	}
 
-	var role directory.Role
-	roleErr := c.Tx.Get(directory.KindRole, directory.NameKey(in.account, in.roleName), &role)
-	if roleErr != nil && !errors.Is(roleErr, store.ErrNotFound) {
-		return nil, roleErr
+	rt, err := c.Env.Resolver.Role(c.Tx, in.account, in.roleName)
+	if err != nil {
+		return nil, err
 	}
-	exists := roleErr == nil && role.Arn == in.roleArn
+	var role directory.Role
+	var trust *policy.Policy
+	if rt != nil && rt.Role.Arn == in.roleArn { // the ARN's path must be the role's
+		role, trust = rt.Role, rt.Trust
+	}
 	ctx := policy.Context{}
 	ctx.Set("sts:RoleSessionName", in.sessionName)
 	if in.externalID != "" {
@@ -224,12 +226,6 @@ func assumeRole(c *service.Call) (any, error) {
 	}
 	if len(in.transitive) > 0 {
 		ctx.Set("sts:TransitiveTagKeys", in.transitive...)
-	}
-	var trust *policy.Policy
-	if exists {
-		if trust, err = c.Env.Resolver.Policies.Compile(role.AssumeRolePolicy, policy.Trust); err != nil {
-			return nil, err
-		}
 	}
 	// The caller's permission and the trust policy, in one decision; then the extra
 	// permissions that tags and a source identity need.
