@@ -85,14 +85,25 @@ func (s *SQLite) Close() error {
 	return errors.Join(s.read.Close(), s.db.Close())
 }
 
+// Read begins the SQL transaction only when fn first touches the database: a call
+// answered from caches keyed by the generation never pays for BEGIN and ROLLBACK.
 func (s *SQLite) Read(ctx context.Context, fn func(Tx) error) error {
-	gen := s.gen.Load() // before BEGIN: the snapshot is at least this new
-	tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
-	if err != nil {
-		return err
+	// The generation is read before any BEGIN, so the snapshot is at least this new.
+	t := &sqlTx{gen: s.gen.Load()}
+	t.begin = func() error {
+		tx, err := s.read.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+		if err != nil {
+			return err
+		}
+		t.tx, t.get = tx, tx.Stmt(s.rget)
+		return nil
 	}
-	defer tx.Rollback()
-	return fn(&sqlTx{tx: tx, get: tx.Stmt(s.rget), gen: gen})
+	defer func() {
+		if t.tx != nil {
+			t.tx.Rollback()
+		}
+	}()
+	return fn(t)
 }
 
 func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
@@ -111,15 +122,29 @@ func (s *SQLite) Write(ctx context.Context, fn func(Tx) error) error {
 	return nil
 }
 
+var errReadOnly = errors.New("store: write in a read transaction")
+
 type sqlTx struct {
 	tx                    *sql.Tx
 	get, put, insert, del *sql.Stmt
 	gen                   uint64
+	begin                 func() error // lazily starts a read transaction
+}
+
+// open makes sure the SQL transaction has begun.
+func (t *sqlTx) open() error {
+	if t.tx != nil {
+		return nil
+	}
+	return t.begin()
 }
 
 func (t *sqlTx) Generation() uint64 { return t.gen }
 
 func (t *sqlTx) Get(kind, key string, v any) error {
+	if err := t.open(); err != nil {
+		return err
+	}
 	var data []byte
 	err := t.get.QueryRow(kind, key).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -132,6 +157,9 @@ func (t *sqlTx) Get(kind, key string, v any) error {
 }
 
 func (t *sqlTx) Put(kind, key string, v any) error {
+	if t.put == nil {
+		return errReadOnly
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return err
@@ -141,6 +169,9 @@ func (t *sqlTx) Put(kind, key string, v any) error {
 }
 
 func (t *sqlTx) Insert(kind, key string, v any) (bool, error) {
+	if t.put == nil {
+		return false, errReadOnly
+	}
 	data, err := json.Marshal(v)
 	if err != nil {
 		return false, err
@@ -154,6 +185,9 @@ func (t *sqlTx) Insert(kind, key string, v any) (bool, error) {
 }
 
 func (t *sqlTx) Delete(kind, key string) (bool, error) {
+	if t.put == nil {
+		return false, errReadOnly
+	}
 	res, err := t.del.Exec(kind, key)
 	if err != nil {
 		return false, err
@@ -163,6 +197,9 @@ func (t *sqlTx) Delete(kind, key string) (bool, error) {
 }
 
 func (t *sqlTx) Scan(kind, prefix, after string, limit int, fn func(string, []byte) (bool, error)) error {
+	if err := t.open(); err != nil {
+		return err
+	}
 	lo := prefix
 	if after > lo {
 		lo = after

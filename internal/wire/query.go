@@ -171,13 +171,34 @@ func lowerFirst(s string) string {
 	return strings.ToLower(s[:1]) + s[1:]
 }
 
+// XMLFields is implemented by results on hot paths (AssumeRole, GetCallerIdentity)
+// that write their own XML instead of paying for encoding/xml's reflection.
+type XMLFields interface {
+	WriteXMLFields(b *strings.Builder)
+}
+
+// Elem writes <name>escaped text</name>.
+func Elem(b *strings.Builder, name, text string) {
+	b.WriteByte('<')
+	b.WriteString(name)
+	b.WriteByte('>')
+	xml.EscapeText(b, []byte(text))
+	b.WriteString("</")
+	b.WriteString(name)
+	b.WriteByte('>')
+}
+
 // QueryResponse writes `<{Action}Response xmlns=…><{Action}Result>…</…><ResponseMetadata>`.
 // result is an XML-marshallable struct (or nil for actions without a result).
 func QueryResponse(w http.ResponseWriter, xmlns, action string, result any, requestID string) {
 	var b strings.Builder
 	b.WriteString(xml.Header)
 	fmt.Fprintf(&b, "<%sResponse xmlns=\"%s\">", action, xmlns)
-	if result != nil {
+	if fw, ok := result.(XMLFields); ok {
+		fmt.Fprintf(&b, "<%sResult>", action)
+		fw.WriteXMLFields(&b)
+		fmt.Fprintf(&b, "</%sResult>", action)
+	} else if result != nil {
 		// The result struct's fields become the children of <{Action}Result>.
 		enc := xml.NewEncoder(&b)
 		if err := enc.EncodeElement(result, xml.StartElement{Name: xml.Name{Local: action + "Result"}}); err != nil {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -45,6 +46,33 @@ type callerIdentity struct {
 func getCallerIdentity(c *service.Call) (any, error) {
 	id := c.Identity
 	return &callerIdentity{UserID: id.UserID, Account: id.Caller.Account, Arn: id.Caller.Arn}, nil
+}
+
+// WriteXMLFields writes the result without reflection; TestFastXMLMatchesEncoding
+// pins it to encoding/xml's output.
+func (r *callerIdentity) WriteXMLFields(b *strings.Builder) {
+	wire.Elem(b, "UserId", r.UserID)
+	wire.Elem(b, "Account", r.Account)
+	wire.Elem(b, "Arn", r.Arn)
+}
+
+func (r *assumeRoleResult) WriteXMLFields(b *strings.Builder) {
+	c := &r.Credentials
+	b.WriteString("<Credentials>")
+	wire.Elem(b, "AccessKeyId", c.AccessKeyID)
+	wire.Elem(b, "SecretAccessKey", c.SecretAccessKey)
+	wire.Elem(b, "SessionToken", c.SessionToken)
+	wire.Elem(b, "Expiration", c.Expiration)
+	b.WriteString("</Credentials><AssumedRoleUser>")
+	wire.Elem(b, "AssumedRoleId", r.AssumedRoleUser.AssumedRoleID)
+	wire.Elem(b, "Arn", r.AssumedRoleUser.Arn)
+	b.WriteString("</AssumedRoleUser>")
+	if r.PackedPolicySize != nil {
+		wire.Elem(b, "PackedPolicySize", strconv.Itoa(*r.PackedPolicySize))
+	}
+	if r.SourceIdentity != "" {
+		wire.Elem(b, "SourceIdentity", r.SourceIdentity)
+	}
 }
 
 type credentials struct {
