@@ -225,8 +225,11 @@ func NewSecret() string {
 	b := make([]byte, 30)
 	rand.Read(b)
 	s := base32.StdEncoding.EncodeToString(b) // 48 characters of A–Z2–7
-	return strings.NewReplacer("A", "a", "C", "c", "E", "e", "G", "g", "J", "/", "K", "+").Replace(s[:40])
+	return secretAlphabet.Replace(s[:40])
 }
+
+// secretAlphabet widens base32 to the mixed alphabet of AWS secret keys.
+var secretAlphabet = strings.NewReplacer("A", "a", "C", "c", "E", "e", "G", "g", "J", "/", "K", "+")
 
 func randomBase32(n int) string {
 	b := make([]byte, (n*5+7)/8+1)

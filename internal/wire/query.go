@@ -182,10 +182,23 @@ func Elem(b *strings.Builder, name, text string) {
 	b.WriteByte('<')
 	b.WriteString(name)
 	b.WriteByte('>')
-	xml.EscapeText(b, []byte(text))
+	if strings.ContainsAny(text, "<>&'\"\r\n\t") || !isASCII(text) {
+		xml.EscapeText(b, []byte(text))
+	} else {
+		b.WriteString(text) // nothing to escape: the common case, tokens included
+	}
 	b.WriteString("</")
 	b.WriteString(name)
 	b.WriteByte('>')
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x20 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // QueryResponse writes `<{Action}Response xmlns=…><{Action}Result>…</…><ResponseMetadata>`.
