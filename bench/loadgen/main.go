@@ -12,6 +12,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
@@ -32,6 +33,8 @@ func main() {
 	secret := flag.String("secret", os.Getenv("AWS_SECRET_ACCESS_KEY"), "secret access key")
 	role := flag.String("role", "arn:aws:iam::111111111111:role/bench", "role to assume")
 	label := flag.String("label", "", "name of the target in the report")
+	spread := flag.Int("spread-accounts", 0, "assume role-NN in one of this many seeded accounts (bench/seed) instead of -role")
+	spreadRoles := flag.Int("spread-roles", 20, "roles per seeded account")
 	flag.Parse()
 
 	form := url.Values{"Version": {"2011-06-15"}}
@@ -47,6 +50,14 @@ func main() {
 		os.Exit(2)
 	}
 	body := []byte(form.Encode())
+	bodyFor := func(rng *rand.Rand) []byte {
+		if *spread == 0 {
+			return body
+		}
+		f := url.Values{"Version": {"2011-06-15"}, "Action": {"AssumeRole"}, "RoleSessionName": {"bench"},
+			"RoleArn": {fmt.Sprintf("arn:aws:iam::%012d:role/role-%02d", 200000000000+rng.IntN(*spread), rng.IntN(*spreadRoles))}}
+		return []byte(f.Encode())
+	}
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conc, MaxConnsPerHost: *conc}}
 
 	var ok, failed atomic.Int64
@@ -56,12 +67,13 @@ func main() {
 	var wg sync.WaitGroup
 	for i := 0; i < *conc; i++ {
 		wg.Add(1)
-		go func() {
+		go func(seed uint64) {
 			defer wg.Done()
+			rng := rand.New(rand.NewPCG(seed, 7))
 			var mine []time.Duration
 			for time.Now().Before(deadline) {
 				start := time.Now()
-				if call(client, *endpoint, body, *key, *secret) {
+				if call(client, *endpoint, bodyFor(rng), *key, *secret) {
 					ok.Add(1)
 				} else {
 					failed.Add(1)
@@ -71,7 +83,7 @@ func main() {
 			mu.Lock()
 			lat = append(lat, mine...)
 			mu.Unlock()
-		}()
+		}(uint64(i))
 	}
 	wg.Wait()
 	sort.Slice(lat, func(i, j int) bool { return lat[i] < lat[j] })

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"syscall"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 func newServeCmd() *cobra.Command {
 	var addr, dataDir, accountID, region string
 	var demo bool
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:4577] [--data DIR] [--account-id 000000000000]",
 		Short: "Serve IAM, STS and Organizations for the AWS CLI and SDKs",
@@ -36,6 +38,15 @@ it is generated on first start, printed once and written to DIR/root-credentials
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer f.Close()
+				pprof.StartCPUProfile(f)
+				defer pprof.StopCPUProfile()
+			}
 			return serve(ctx, cmd, addr, server.Config{DataDir: dataDir, AccountID: accountID, Region: region,
 				RootAccessKeyID: os.Getenv("IAMLOCAL_ROOT_ACCESS_KEY_ID"), RootSecretAccessKey: os.Getenv("IAMLOCAL_ROOT_SECRET_ACCESS_KEY")}, demo)
 		},
@@ -45,6 +56,7 @@ it is generated on first start, printed once and written to DIR/root-credentials
 	cmd.Flags().StringVar(&accountID, "account-id", "000000000000", "the management account's `ID`")
 	cmd.Flags().StringVar(&region, "region", "us-east-1", "the region iamlocal reports")
 	cmd.Flags().BoolVar(&demo, "demo", false, "create a sample organization on first start")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` until shutdown (performance work)")
 	return cmd
 }
 

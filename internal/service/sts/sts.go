@@ -113,8 +113,9 @@ func (v *validation) check(ok bool, value, member, constraint string) {
 }
 
 func (v *validation) length(value, member string, min, max int) {
-	v.check(len(value) >= min && len(value) <= max, value, member,
-		fmt.Sprintf("have length %s", lengthRange(min, max)))
+	if len(value) < min || len(value) > max { // format the message only on failure
+		v.check(false, value, member, "have length "+lengthRange(min, max))
+	}
 }
 
 func lengthRange(min, max int) string {
