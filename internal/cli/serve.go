@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"runtime/pprof"
 	"syscall"
 	"time"
@@ -68,6 +69,11 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 		return &exitError{2, errors.New("set both IAMLOCAL_ROOT_ACCESS_KEY_ID and IAMLOCAL_ROOT_SECRET_ACCESS_KEY, or neither")}
 	}
 	log := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil))
+	if os.Getenv("GOGC") == "" {
+		// The live heap is small (tens of MB even with 200,000 roles): collecting less
+		// often buys throughput for little memory.
+		debug.SetGCPercent(400)
+	}
 	st, ring, boot, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err
