@@ -42,7 +42,7 @@ func main() {
 					name := fmt.Sprintf("role-%02d", r)
 					role := directory.Role{Principal: directory.Principal{Account: id, Name: name, Path: "/",
 						ID: directory.NewID("AROA"), Arn: "arn:aws:iam::" + id + ":role/" + name, CreateDate: start,
-						InlinePolicies: map[string]string{"read": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]}`},
+						InlinePolicies:   map[string]string{"read": `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObject","s3:ListBucket"],"Resource":"*"}]}`},
 						AttachedPolicies: []string{"arn:aws:iam::aws:policy/ReadOnlyAccess"}},
 						AssumeRolePolicy: trust, MaxSessionDuration: 3600}
 					if err := tx.Put(directory.KindRole, directory.NameKey(id, name), &role); err != nil {
