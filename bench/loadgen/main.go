@@ -35,6 +35,7 @@ func main() {
 	label := flag.String("label", "", "name of the target in the report")
 	spread := flag.Int("spread-accounts", 0, "assume role-NN in one of this many seeded accounts (bench/seed) instead of -role")
 	spreadRoles := flag.Int("spread-roles", 20, "roles per seeded account")
+	ackedFile := flag.String("acked", "", "create-user: append the name of every user whose creation was acknowledged to `FILE`")
 	flag.Parse()
 
 	form := url.Values{"Version": {"2011-06-15"}}
@@ -45,12 +46,31 @@ func main() {
 		form.Set("RoleSessionName", "bench")
 	case "get-caller-identity":
 		form.Set("Action", "GetCallerIdentity")
+	case "create-user": // a stream of durable writes, for the kill -9 test
 	default:
 		fmt.Fprintln(os.Stderr, "unknown -op", *op)
 		os.Exit(2)
 	}
 	body := []byte(form.Encode())
+	svc := "sts"
+	if *op == "create-user" {
+		svc = "iam"
+	}
+	var acked *os.File
+	if *ackedFile != "" {
+		var err error
+		if acked, err = os.OpenFile(*ackedFile, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		defer acked.Close()
+	}
+	var userSeq atomic.Int64
 	bodyFor := func(rng *rand.Rand) []byte {
+		if *op == "create-user" {
+			f := url.Values{"Version": {"2010-05-08"}, "Action": {"CreateUser"}, "UserName": {fmt.Sprintf("w-%d", userSeq.Add(1))}}
+			return []byte(f.Encode())
+		}
 		if *spread == 0 {
 			return body
 		}
@@ -73,8 +93,15 @@ func main() {
 			var mine []time.Duration
 			for time.Now().Before(deadline) {
 				start := time.Now()
-				if call(client, *endpoint, bodyFor(rng), *key, *secret) {
+				b := bodyFor(rng)
+				if call(client, *endpoint, b, *key, *secret, svc) {
 					ok.Add(1)
+					if acked != nil {
+						v, _ := url.ParseQuery(string(b))
+						mu.Lock()
+						fmt.Fprintln(acked, v.Get("UserName")) // written only after the 200 arrived
+						mu.Unlock()
+					}
 				} else {
 					failed.Add(1)
 				}
@@ -101,13 +128,13 @@ func main() {
 }
 
 // call signs and sends one request; it reports whether the answer was a 200.
-func call(c *http.Client, endpoint string, body []byte, key, secret string) bool {
+func call(c *http.Client, endpoint string, body []byte, key, secret, svc string) bool {
 	r, err := http.NewRequest(http.MethodPost, endpoint+"/", bytes.NewReader(body))
 	if err != nil {
 		return false
 	}
 	r.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	sigv4.Sign(r, body, key, secret, "us-east-1", "sts", time.Now())
+	sigv4.Sign(r, body, key, secret, "us-east-1", svc, time.Now())
 	resp, err := c.Do(r)
 	if err != nil {
 		return false

@@ -5,7 +5,7 @@
 # permissions boundary deny, with AWS's messages.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-source test/e2e/lib.sh
+source test/e2e/lib.bash
 work=$(mktemp -d)
 trap 'stop_server; rm -rf "$work"' EXIT
 start_server "$work/data"
