@@ -41,6 +41,12 @@ type Server struct {
 // Start runs a server on a fresh data directory (or dataDir, to test restarts).
 func Start(t testing.TB, dataDir string) *Server {
 	t.Helper()
+	return StartClock(t, dataDir, time.Now)
+}
+
+// StartClock is Start with the server's clock.
+func StartClock(t testing.TB, dataDir string, now func() time.Time) *Server {
+	t.Helper()
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -51,7 +57,7 @@ func Start(t testing.TB, dataDir string) *Server {
 	}
 	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
 		Region: DefaultRegion, ManagementAccount: Account}
-	h := server.New(env, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	h := server.New(env, slog.New(slog.NewTextHandler(io.Discard, nil)), now)
 	hs := httptest.NewServer(h)
 	s := &Server{URL: hs.URL, Handler: h, DataDir: dataDir, Env: env}
 	s.close = func() { hs.Close(); st.Close() }
