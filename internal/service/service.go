@@ -156,8 +156,13 @@ type Table map[string]*Action
 // NewTable indexes actions by name.
 func NewTable(actions ...*Action) Table {
 	t := Table{}
+	t.Add(actions...)
+	return t
+}
+
+// Add indexes more actions.
+func (t Table) Add(actions ...*Action) {
 	for _, a := range actions {
 		t[a.Name] = a
 	}
-	return t
 }

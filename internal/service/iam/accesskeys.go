@@ -76,8 +76,8 @@ func ownerParams(c *service.Call, withKey bool) (string, error) {
 	in.optName("UserName", 128)
 	if withKey {
 		if id, ok := in.required("AccessKeyId"); ok {
-			in.v.length(id, "accessKeyId", 16, 128)
-			in.v.check(accessKeyIDPattern.MatchString(id), id, "accessKeyId", `satisfy regular expression pattern: [\w]+`)
+			in.v.Length(id, "accessKeyId", 16, 128)
+			in.v.Check(accessKeyIDPattern.MatchString(id), id, "accessKeyId", `satisfy regular expression pattern: [\w]+`)
 		}
 	}
 	if err := in.err(); err != nil {
@@ -214,7 +214,7 @@ func ownedKey(c *service.Call) (*directory.AccessKey, error) {
 func updateAccessKey(c *service.Call) (any, error) {
 	in := newInput(c)
 	if status, ok := in.required("Status"); ok {
-		in.v.check(status == "Active" || status == "Inactive", status, "status", "satisfy enum value set: [Active, Inactive]")
+		in.v.Check(status == "Active" || status == "Inactive", status, "status", "satisfy enum value set: [Active, Inactive]")
 	}
 	if err := in.err(); err != nil {
 		return nil, err
@@ -300,7 +300,7 @@ func getAccessKeyLastUsed(c *service.Call) (any, error) {
 	in := newInput(c)
 	id, ok := in.required("AccessKeyId")
 	if ok {
-		in.v.length(id, "accessKeyId", 16, 128)
+		in.v.Length(id, "accessKeyId", 16, 128)
 	}
 	if err := in.err(); err != nil {
 		return nil, err

@@ -165,7 +165,7 @@ func getAccountAuthorizationDetails(c *service.Call) (any, error) {
 	}
 	in := newInput(c)
 	for i, f := range filter {
-		in.v.check(containsFold([]string{"User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"}, f), f,
+		in.v.Check(containsFold([]string{"User", "Role", "Group", "LocalManagedPolicy", "AWSManagedPolicy"}, f), f,
 			fmt.Sprintf("filter.%d.member", i+1), "satisfy enum value set: [User, Role, Group, LocalManagedPolicy, AWSManagedPolicy]")
 	}
 	if err := in.err(); err != nil {

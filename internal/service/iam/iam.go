@@ -14,7 +14,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
@@ -29,11 +28,7 @@ const XMLNS = "https://iam.amazonaws.com/doc/2010-05-08/"
 // Actions is the IAM action table; each file of this package adds its actions.
 var Actions = service.Table{}
 
-func register(actions ...*service.Action) {
-	for _, a := range actions {
-		Actions[a.Name] = a
-	}
-}
+func register(actions ...*service.Action) { Actions.Add(actions...) }
 
 // IAM's errors.
 func noSuchEntity(format string, args ...any) *wire.Error {
@@ -65,46 +60,17 @@ var (
 	pathPattern = regexp.MustCompile(`^(/|/[\x{0021}-\x{007E}]+/)$`)
 )
 
-// validation collects AWS's "N validation errors detected" message.
-type validation []string
-
-func (v *validation) check(ok bool, value, member, constraint string) {
-	if !ok {
-		*v = append(*v, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must %s", value, member, constraint))
-	}
-}
+// validation adds IAM's name and path rules to the shared constraint checks.
+type validation struct{ wire.Validation }
 
 func (v *validation) name(value, member string, max int) {
-	v.length(value, member, 1, max)
-	v.check(namePattern.MatchString(value), value, member, `satisfy regular expression pattern: [\w+=,.@-]+`)
-}
-
-// length checks a string's length against AWS's bounds, naming the bound it breaks.
-func (v *validation) length(value, member string, min, max int) {
-	n := utf8.RuneCountInString(value)
-	v.check(n >= min, value, member, fmt.Sprintf("have length greater than or equal to %d", min))
-	v.check(n <= max, value, member, fmt.Sprintf("have length less than or equal to %d", max))
-}
-
-// null records a missing required member.
-func (v *validation) null(member string) {
-	*v = append(*v, fmt.Sprintf("Value null at '%s' failed to satisfy constraint: Member must not be null", member))
+	v.Length(value, member, 1, max)
+	v.Check(namePattern.MatchString(value), value, member, `satisfy regular expression pattern: [\w+=,.@-]+`)
 }
 
 func (v *validation) path(value, member string) {
-	v.check(len(value) >= 1 && len(value) <= 512, value, member, "have length less than or equal to 512")
-	v.check(pathPattern.MatchString(value), value, member, `satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)`)
-}
-
-func (v validation) err() error {
-	if len(v) == 0 {
-		return nil
-	}
-	noun := "error"
-	if len(v) > 1 {
-		noun = "errors"
-	}
-	return wire.ValidationError("%d validation %s detected: %s", len(v), noun, strings.Join(v, "; "))
+	v.Check(len(value) >= 1 && len(value) <= 512, value, member, "have length less than or equal to 512")
+	v.Check(pathPattern.MatchString(value), value, member, `satisfy regular expression pattern: (\u002F)|(\u002F[\u0021-\u007E]+\u002F)`)
 }
 
 // required returns a required parameter or AWS's error naming it.
@@ -147,15 +113,15 @@ func readTags(c *service.Call) ([]directory.Tag, error) {
 	var tags []directory.Tag
 	for i, t := range raw {
 		k, val := t["Key"], t["Value"]
-		v.check(len(k) >= 1 && len(k) <= 128, k, fmt.Sprintf("tags.%d.member.key", i+1), "have length less than or equal to 128")
-		v.check(len(val) <= 256, val, fmt.Sprintf("tags.%d.member.value", i+1), "have length less than or equal to 256")
+		v.Check(len(k) >= 1 && len(k) <= 128, k, fmt.Sprintf("tags.%d.member.key", i+1), "have length less than or equal to 128")
+		v.Check(len(val) <= 256, val, fmt.Sprintf("tags.%d.member.value", i+1), "have length less than or equal to 256")
 		if seen[strings.ToLower(k)] {
 			return nil, invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 		}
 		seen[strings.ToLower(k)] = true
 		tags = append(tags, directory.Tag{Key: k, Value: val})
 	}
-	return tags, v.err()
+	return tags, v.Err()
 }
 
 // tagContext adds aws:RequestTag/* and aws:TagKeys for the tags of a request.
@@ -199,8 +165,8 @@ func readPage(c *service.Call) (page, error) {
 		max = 100
 	}
 	var v validation
-	v.check(max >= 1 && max <= 1000, fmt.Sprint(max), "maxItems", "have value greater than or equal to 1 and less than or equal to 1000")
-	return page{marker: c.Params.Get("Marker"), max: max}, v.err()
+	v.Check(max >= 1 && max <= 1000, fmt.Sprint(max), "maxItems", "have value greater than or equal to 1 and less than or equal to 1000")
+	return page{marker: c.Params.Get("Marker"), max: max}, v.Err()
 }
 
 // scanPage lists up to p.max objects of a kind in the caller's account, after the
@@ -285,7 +251,7 @@ func newInput(c *service.Call) *input { return &input{c: c} }
 // required returns a parameter, recording it as null when absent.
 func (in *input) required(name string) (string, bool) {
 	if !in.c.Params.Has(name) {
-		in.v.null(lowerFirst(name))
+		in.v.Null(lowerFirst(name))
 		return "", false
 	}
 	return in.c.Params.Get(name), true
@@ -326,8 +292,8 @@ func (in *input) pathPrefix() string {
 		return "/"
 	}
 	p := in.c.Params.Get("PathPrefix")
-	in.v.length(p, "pathPrefix", 1, 512)
-	in.v.check(prefixPattern.MatchString(p), p, "pathPrefix", `satisfy regular expression pattern: \u002F[\u0021-\u007F]*`)
+	in.v.Length(p, "pathPrefix", 1, 512)
+	in.v.Check(prefixPattern.MatchString(p), p, "pathPrefix", `satisfy regular expression pattern: \u002F[\u0021-\u007F]*`)
 	return p
 }
 
@@ -335,7 +301,7 @@ func (in *input) pathPrefix() string {
 func (in *input) arn(param string) string {
 	s, ok := in.required(param)
 	if ok {
-		in.v.length(s, lowerFirst(param), 20, 2048)
+		in.v.Length(s, lowerFirst(param), 20, 2048)
 	}
 	return s
 }
@@ -346,8 +312,8 @@ var documentPattern = regexp.MustCompile(`^[\t\n\r\x{0020}-\x{00FF}]+$`)
 func (in *input) document(param string) string {
 	s, ok := in.required(param)
 	if ok {
-		in.v.length(s, lowerFirst(param), 1, 131072)
-		in.v.check(documentPattern.MatchString(s), s, lowerFirst(param), `satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u00FF]+`)
+		in.v.Length(s, lowerFirst(param), 1, 131072)
+		in.v.Check(documentPattern.MatchString(s), s, lowerFirst(param), `satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u00FF]+`)
 	}
 	return s
 }
@@ -357,8 +323,8 @@ var descriptionPattern = regexp.MustCompile(`^[\t\n\r\x{0020}-\x{007E}\x{00A1}-\
 // description reads an optional description of at most 1000 characters.
 func (in *input) description(param string) string {
 	s := in.c.Params.Get(param)
-	in.v.length(s, lowerFirst(param), 0, 1000)
-	in.v.check(descriptionPattern.MatchString(s), s, lowerFirst(param), `satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`)
+	in.v.Length(s, lowerFirst(param), 0, 1000)
+	in.v.Check(descriptionPattern.MatchString(s), s, lowerFirst(param), `satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u007E\u00A1-\u00FF]*`)
 	return s
 }
 
@@ -366,7 +332,7 @@ func (in *input) description(param string) string {
 func (in *input) enum(param string, values ...string) string {
 	s := in.c.Params.Get(param)
 	if in.c.Params.Has(param) && !slices.Contains(values, s) {
-		in.v.check(false, s, lowerFirst(param), "satisfy enum value set: ["+strings.Join(values, ", ")+"]")
+		in.v.Check(false, s, lowerFirst(param), "satisfy enum value set: ["+strings.Join(values, ", ")+"]")
 	}
 	return s
 }
@@ -378,11 +344,11 @@ func (in *input) boolean(param string) bool {
 		return false
 	}
 	b, err := strconv.ParseBool(s)
-	in.v.check(err == nil, s, lowerFirst(param), "be a boolean")
+	in.v.Check(err == nil, s, lowerFirst(param), "be a boolean")
 	return b
 }
 
-func (in *input) err() error { return in.v.err() }
+func (in *input) err() error { return in.v.Err() }
 
 // compile validates a policy document of a kind (and warms the policy cache).
 func compile(c *service.Call, doc string, kind policy.Kind) error {

@@ -235,8 +235,8 @@ func createPolicy(c *service.Call) (any, error) {
 	path := "/"
 	if c.Params.Has("Path") {
 		path = c.Params.Get("Path")
-		in.v.length(path, "path", 1, 512)
-		in.v.check(policyPathPattern.MatchString(path), path, "path", `satisfy regular expression pattern: ((/[A-Za-z0-9\.,\+@=_-]+)*)/`)
+		in.v.Length(path, "path", 1, 512)
+		in.v.Check(policyPathPattern.MatchString(path), path, "path", `satisfy regular expression pattern: ((/[A-Za-z0-9\.,\+@=_-]+)*)/`)
 	}
 	desc := in.description("Description")
 	if err := in.err(); err != nil {
@@ -272,7 +272,7 @@ func policyParam(c *service.Call, extra ...string) (*directory.ManagedPolicy, er
 	a := in.arn("PolicyArn")
 	for _, p := range extra {
 		if v, ok := in.required(p); ok {
-			in.v.check(versionPattern.MatchString(v), v, lowerFirst(p), `satisfy regular expression pattern: v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`)
+			in.v.Check(versionPattern.MatchString(v), v, lowerFirst(p), `satisfy regular expression pattern: v[1-9][0-9]*(\.[A-Za-z0-9-]*)?`)
 		}
 	}
 	if err := in.err(); err != nil {

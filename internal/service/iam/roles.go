@@ -88,15 +88,15 @@ type roleResult struct {
 func (in *input) sessionDuration() (int, bool) {
 	n, given, err := in.c.Params.Int("MaxSessionDuration")
 	if err != nil {
-		in.v.check(false, in.c.Params.Get("MaxSessionDuration"), "maxSessionDuration", "be a number")
+		in.v.Check(false, in.c.Params.Get("MaxSessionDuration"), "maxSessionDuration", "be a number")
 		return 0, false
 	}
 	if !given {
 		return 0, false
 	}
 	s := fmt.Sprint(n)
-	in.v.check(n >= defaultSessionLength, s, "maxSessionDuration", fmt.Sprintf("have value greater than or equal to %d", defaultSessionLength))
-	in.v.check(n <= maxSessionLength, s, "maxSessionDuration", fmt.Sprintf("have value less than or equal to %d", maxSessionLength))
+	in.v.Check(n >= defaultSessionLength, s, "maxSessionDuration", fmt.Sprintf("have value greater than or equal to %d", defaultSessionLength))
+	in.v.Check(n <= maxSessionLength, s, "maxSessionDuration", fmt.Sprintf("have value less than or equal to %d", maxSessionLength))
 	return n, given
 }
 

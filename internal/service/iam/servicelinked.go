@@ -183,7 +183,7 @@ func getServiceLinkedRoleDeletionStatus(c *service.Call) (any, error) {
 	in := newInput(c)
 	id, ok := in.required("DeletionTaskId")
 	if ok {
-		in.v.length(id, "deletionTaskId", 1, 1000)
+		in.v.Length(id, "deletionTaskId", 1, 1000)
 	}
 	if err := in.err(); err != nil {
 		return nil, err

@@ -55,7 +55,7 @@ func (e *entity) tagged(c *service.Call, listParam string) (*loaded, error) {
 	in := newInput(c)
 	name := in.name(e.param, e.nameMax)
 	if !c.Params.Has(listParam) && !c.Params.Has(listParam+".member.1") && !c.Params.Has(listParam+".member.1.Key") {
-		in.v.null(lowerFirst(listParam))
+		in.v.Null(lowerFirst(listParam))
 	}
 	if err := in.err(); err != nil {
 		return nil, err
@@ -102,11 +102,11 @@ func (e *entity) untag(c *service.Call) (any, error) {
 		return nil, err
 	}
 	var v validation
-	v.check(len(keys) <= maxTags, fmt.Sprint(keys), "tagKeys", fmt.Sprintf("have length less than or equal to %d", maxTags))
+	v.Check(len(keys) <= maxTags, fmt.Sprint(keys), "tagKeys", fmt.Sprintf("have length less than or equal to %d", maxTags))
 	for i, k := range keys {
-		v.length(k, fmt.Sprintf("tagKeys.%d.member", i+1), 1, 128)
+		v.Length(k, fmt.Sprintf("tagKeys.%d.member", i+1), 1, 128)
 	}
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	kept := l.Tags[:0]

@@ -91,7 +91,7 @@ func createUser(c *service.Call) (any, error) {
 	var v validation
 	v.name(name, "userName", 64)
 	v.path(path, "path")
-	if err := v.err(); err != nil {
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	tags, err := readTags(c)

@@ -37,11 +37,7 @@ const TargetPrefix = "AWSOrganizationsV20161128"
 // Actions is the Organizations action table; each file of this package adds its actions.
 var Actions = service.Table{}
 
-func register(actions ...*service.Action) {
-	for _, a := range actions {
-		Actions[a.Name] = a
-	}
-}
+func register(actions ...*service.Action) { Actions.Add(actions...) }
 
 // Policy types iamlocal serves.
 const (

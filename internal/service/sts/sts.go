@@ -103,35 +103,7 @@ var (
 	tagValuePattern       = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
-// validation collects AWS's "N validation errors detected" message.
-type validation []string
-
-func (v *validation) check(ok bool, value, member, constraint string) {
-	if !ok {
-		*v = append(*v, fmt.Sprintf("Value '%s' at '%s' failed to satisfy constraint: Member must %s", value, member, constraint))
-	}
-}
-
-func (v *validation) length(value, member string, min, max int) {
-	if len(value) < min || len(value) > max { // format the message only on failure
-		v.check(false, value, member, "have length "+lengthRange(min, max))
-	}
-}
-
-func lengthRange(min, max int) string {
-	return fmt.Sprintf("greater than or equal to %d and less than or equal to %d", min, max)
-}
-
-func (v validation) err() error {
-	if len(v) == 0 {
-		return nil
-	}
-	noun := "error"
-	if len(v) > 1 {
-		noun = "errors"
-	}
-	return wire.ValidationError("%d validation %s detected: %s", len(v), noun, strings.Join(v, "; "))
-}
+type validation = wire.Validation
 
 type assumeInput struct {
 	roleArn, account, roleName, sessionName, externalID, sourceIdentity string
@@ -153,19 +125,19 @@ func readAssumeInput(c *service.Call) (*assumeInput, error) {
 		}
 	}
 	var v validation
-	v.length(in.roleArn, "roleArn", 20, 2048)
-	v.length(in.sessionName, "roleSessionName", 2, 64)
-	v.check(sessionNamePattern.MatchString(in.sessionName), in.sessionName, "roleSessionName", `satisfy regular expression pattern: [\w+=,.@-]*`)
+	v.Length(in.roleArn, "roleArn", 20, 2048)
+	v.Length(in.sessionName, "roleSessionName", 2, 64)
+	v.Check(sessionNamePattern.MatchString(in.sessionName), in.sessionName, "roleSessionName", `satisfy regular expression pattern: [\w+=,.@-]*`)
 	if p.Has("ExternalId") {
-		v.length(in.externalID, "externalId", 2, 1224)
-		v.check(externalIDPattern.MatchString(in.externalID), in.externalID, "externalId", `satisfy regular expression pattern: [\w+=,.@:\/-]*`)
+		v.Length(in.externalID, "externalId", 2, 1224)
+		v.Check(externalIDPattern.MatchString(in.externalID), in.externalID, "externalId", `satisfy regular expression pattern: [\w+=,.@:\/-]*`)
 	}
 	if p.Has("SourceIdentity") {
-		v.length(in.sourceIdentity, "sourceIdentity", 2, 64)
-		v.check(sourceIdentityPattern.MatchString(in.sourceIdentity), in.sourceIdentity, "sourceIdentity", `satisfy regular expression pattern: [\w+=,.@-]*`)
+		v.Length(in.sourceIdentity, "sourceIdentity", 2, 64)
+		v.Check(sourceIdentityPattern.MatchString(in.sourceIdentity), in.sourceIdentity, "sourceIdentity", `satisfy regular expression pattern: [\w+=,.@-]*`)
 	}
 	if p.Has("Policy") {
-		v.length(in.policy, "policy", 1, 2048)
+		v.Length(in.policy, "policy", 1, 2048)
 	}
 	seconds, given, err := p.Int("DurationSeconds")
 	if err != nil {
@@ -175,13 +147,13 @@ func readAssumeInput(c *service.Call) (*assumeInput, error) {
 	if !given {
 		seconds = 3600
 	}
-	v.check(seconds >= 900 && seconds <= 43200, fmt.Sprint(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 43200")
+	v.Check(seconds >= 900 && seconds <= 43200, fmt.Sprint(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 43200")
 	in.duration = time.Duration(seconds) * time.Second
 	arns, err := p.Structs("PolicyArns")
 	if err != nil {
 		return nil, err
 	}
-	v.check(len(arns) <= 10, fmt.Sprint(len(arns)), "policyArns", "have length less than or equal to 10")
+	v.Check(len(arns) <= 10, fmt.Sprint(len(arns)), "policyArns", "have length less than or equal to 10")
 	for _, a := range arns {
 		in.policyArns = append(in.policyArns, a["arn"])
 	}
@@ -189,20 +161,20 @@ func readAssumeInput(c *service.Call) (*assumeInput, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.check(len(tags) <= 50, fmt.Sprint(len(tags)), "tags", "have length less than or equal to 50")
+	v.Check(len(tags) <= 50, fmt.Sprint(len(tags)), "tags", "have length less than or equal to 50")
 	for i, t := range tags {
 		k, val := t["Key"], t["Value"]
-		v.length(k, fmt.Sprintf("tags.%d.member.key", i+1), 1, 128)
-		v.check(tagKeyPattern.MatchString(k), k, fmt.Sprintf("tags.%d.member.key", i+1), `satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
-		v.length(val, fmt.Sprintf("tags.%d.member.value", i+1), 0, 256)
-		v.check(tagValuePattern.MatchString(val), val, fmt.Sprintf("tags.%d.member.value", i+1), `satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*`)
+		v.Length(k, fmt.Sprintf("tags.%d.member.key", i+1), 1, 128)
+		v.Check(tagKeyPattern.MatchString(k), k, fmt.Sprintf("tags.%d.member.key", i+1), `satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
+		v.Length(val, fmt.Sprintf("tags.%d.member.value", i+1), 0, 256)
+		v.Check(tagValuePattern.MatchString(val), val, fmt.Sprintf("tags.%d.member.value", i+1), `satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*`)
 		in.tags = append(in.tags, directory.Tag{Key: k, Value: val})
 	}
 	if in.transitive, err = p.List("TransitiveTagKeys"); err != nil {
 		return nil, err
 	}
-	v.check(len(in.transitive) <= 50, fmt.Sprint(len(in.transitive)), "transitiveTagKeys", "have length less than or equal to 50")
-	if err := v.err(); err != nil {
+	v.Check(len(in.transitive) <= 50, fmt.Sprint(len(in.transitive)), "transitiveTagKeys", "have length less than or equal to 50")
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if strings.HasPrefix(strings.ToLower(in.sourceIdentity), "aws:") {
@@ -414,8 +386,8 @@ func getSessionToken(c *service.Call) (any, error) {
 		}
 	}
 	var v validation
-	v.check(seconds >= 900 && seconds <= 129600, fmt.Sprint(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 129600")
-	if err := v.err(); err != nil {
+	v.Check(seconds >= 900 && seconds <= 129600, fmt.Sprint(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 129600")
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	if id.Caller.Kind == policy.RootUser && seconds > 3600 {
@@ -449,8 +421,8 @@ func getAccessKeyInfo(c *service.Call) (any, error) {
 		return nil, wire.MissingParameter("AccessKeyId")
 	}
 	var v validation
-	v.length(key, "accessKeyId", 16, 128)
-	if err := v.err(); err != nil {
+	v.Length(key, "accessKeyId", 16, 128)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	account, ok := directory.AccessKeyAccount(key)
@@ -474,8 +446,8 @@ func decodeAuthorizationMessage(c *service.Call) (any, error) {
 	}
 	msg := c.Params.Get("EncodedMessage")
 	var v validation
-	v.length(msg, "encodedMessage", 1, 10240)
-	if err := v.err(); err != nil {
+	v.Length(msg, "encodedMessage", 1, 10240)
+	if err := v.Err(); err != nil {
 		return nil, err
 	}
 	decoded, err := authzmsg.Decode(c.Env.Ring, msg)
