@@ -80,7 +80,14 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 	}
 	defer st.Close()
 	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
-		Region: cfg.Region, ManagementAccount: cfg.AccountID}
+		Region: cfg.Region, ManagementAccount: cfg.AccountID, DataDir: cfg.DataDir}
+	front := server.New(env, log, nil)
+	endpoints := front.Listeners()
+	env.Endpoints = endpoints
+	defer endpoints.CloseAll()
+	if err := endpoints.Reopen(ctx, st); err != nil {
+		log.Warn("some VPC endpoint listeners could not be reopened", "err", err)
+	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return err
@@ -90,7 +97,7 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 		fmt.Fprintf(out, "Root user of account %s (shown once, also in %s):\n  aws_access_key_id = %s\n  aws_secret_access_key = %s\n",
 			cfg.AccountID, boot.CredentialsFile, k.ID, k.Secret)
 	}
-	srv := &http.Server{Handler: server.New(env, log, nil), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(out, "iamlocal serving on http://%s (data in %s)\n", ln.Addr(), cfg.DataDir)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -247,3 +247,20 @@ func RandomLower(n int) string {
 	}
 	return string(b)
 }
+
+// KindVpcEndpoint holds VPC endpoints, keyed by id (vpce-…).
+const KindVpcEndpoint = "vpce"
+
+// VpcEndpoint is an interface VPC endpoint: a loopback listener of its own through
+// which calls carry aws:SourceVpce and are limited by its policy.
+type VpcEndpoint struct {
+	ID             string
+	Account        string
+	VpcID          string
+	ServiceName    string // com.amazonaws.REGION.ec2, …s3, …sts
+	PolicyDocument string // "" = the default full-access policy
+	Port           int    // the listener's port, kept across restarts
+	State          string // available, deleted
+	CreationTime   time.Time
+	Tags           []Tag
+}

@@ -146,3 +146,5 @@ func ensureRootKey(tx store.Tx, cfg Config) (key directory.AccessKey, generated 
 	}
 	return k, true, tx.Put(rootKeyIndex, cfg.AccountID, k.ID)
 }
+
+func jsonUnmarshal(data []byte, v any) error { return json.Unmarshal(data, v) }

@@ -17,6 +17,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iamlocal/iamlocal/internal/authz"
+	"github.com/iamlocal/iamlocal/internal/authzmsg"
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
@@ -45,7 +47,8 @@ type protocol struct {
 	name    string
 	xmlns   string
 	actions service.Table
-	json    bool // JSON 1.1 with X-Amz-Target, else Query
+	json    bool // JSON 1.1 with X-Amz-Target
+	ec2     bool // EC2's Query dialect: its own response and error shapes
 }
 
 // Query services by SigV4 service name; JSON services by X-Amz-Target prefix.
@@ -99,14 +102,21 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	result, err := s.call(r, body, proto, action, params, reqID)
 	if err != nil {
+		if proto.ec2 {
+			s.writeError(w, proto, s.ec2Error(err, action, reqID), reqID)
+			return
+		}
 		s.writeError(w, proto, s.toWire(err, action, reqID), reqID)
 		return
 	}
-	if proto.json {
+	switch {
+	case proto.json:
 		wire.JSONResponse(w, result, reqID)
-		return
+	case proto.ec2:
+		wire.EC2Response(w, proto.xmlns, action.Name, result, reqID)
+	default:
+		wire.QueryResponse(w, proto.xmlns, action.Name, result, reqID)
 	}
-	wire.QueryResponse(w, proto.xmlns, action.Name, result, reqID)
 }
 
 // route finds the service and action: JSON services by X-Amz-Target, Query services
@@ -184,6 +194,9 @@ func (s *Server) call(r *http.Request, body []byte, proto *protocol, a *service.
 			return err
 		}
 		c.Tx, c.Identity, c.Region = tx, id, region
+		if c.Endpoint, err = s.endpointOf(r, tx); err != nil {
+			return err
+		}
 		if err := authorize(c, a); err != nil {
 			return err
 		}
@@ -250,6 +263,10 @@ func (s *Server) toWire(err error, a *service.Action, reqID string) *wire.Error 
 	if errors.As(err, &we) {
 		return we
 	}
+	var den *service.Denied
+	if errors.As(err, &den) {
+		return wire.Errorf(http.StatusForbidden, "AccessDenied", "%s", den.Message)
+	}
 	var se *sigv4.Error
 	if errors.As(err, &se) {
 		return &wire.Error{Code: se.Code, Status: se.Status, Message: se.Message, Sender: true}
@@ -269,12 +286,41 @@ func (s *Server) toWire(err error, a *service.Action, reqID string) *wire.Error 
 		Message: fmt.Sprintf("The request processing has failed because of an unknown error (request %s)", reqID)}
 }
 
+// ec2Error is EC2's form of an error: UnauthorizedOperation with an encoded
+// authorization message for denials (none when a VPC endpoint policy denied, as on
+// AWS), AuthFailure 401 for credentials it cannot validate.
+func (s *Server) ec2Error(err error, a *service.Action, reqID string) *wire.Error {
+	var den *service.Denied
+	if errors.As(err, &den) {
+		msg := "You are not authorized to perform this operation."
+		if !den.Decision.BlockedBy.Has(authz.Endpoint) {
+			enc, encErr := authzmsg.Encode(s.env.Ring, authzmsg.Build(den.Decision, den.Request, den.Input, den.UserID))
+			if encErr == nil {
+				msg += " Encoded authorization failure message: " + enc
+			}
+		}
+		return wire.Errorf(http.StatusForbidden, "UnauthorizedOperation", "%s", msg)
+	}
+	e := s.toWire(err, a, reqID)
+	switch e.Code {
+	case "InvalidClientTokenId", "SignatureDoesNotMatch", "IncompleteSignature", "MissingAuthenticationToken":
+		return wire.Errorf(http.StatusUnauthorized, "AuthFailure", "AWS was not able to validate the provided access credentials")
+	case "ExpiredToken":
+		return wire.Errorf(http.StatusBadRequest, "RequestExpired", "Request has expired.")
+	}
+	return e
+}
+
 func (s *Server) writeError(w http.ResponseWriter, proto *protocol, e *wire.Error, reqID string) {
 	if proto != nil && proto.json {
 		if e.Code == "AccessDenied" { // JSON services name it so
 			e = &wire.Error{Code: "AccessDeniedException", Status: e.Status, Message: e.Message, Sender: true}
 		}
 		wire.JSONError(w, e, reqID)
+		return
+	}
+	if proto != nil && proto.ec2 {
+		wire.EC2Error(w, e, reqID)
 		return
 	}
 	xmlns := sts.XMLNS

@@ -56,11 +56,16 @@ func StartClock(t testing.TB, dataDir string, now func() time.Time) *Server {
 		t.Fatal(err)
 	}
 	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
-		Region: DefaultRegion, ManagementAccount: Account}
+		Region: DefaultRegion, ManagementAccount: Account, DataDir: dataDir}
 	h := server.New(env, slog.New(slog.NewTextHandler(io.Discard, nil)), now)
+	endpoints := h.Listeners()
+	env.Endpoints = endpoints
+	if err := endpoints.Reopen(context.Background(), st); err != nil {
+		t.Fatal(err)
+	}
 	hs := httptest.NewServer(h)
 	s := &Server{URL: hs.URL, Handler: h, DataDir: dataDir, Env: env}
-	s.close = func() { hs.Close(); st.Close() }
+	s.close = func() { hs.Close(); endpoints.CloseAll(); st.Close() }
 	t.Cleanup(s.Close)
 	return s
 }

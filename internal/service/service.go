@@ -26,6 +26,25 @@ type Env struct {
 	Region   string
 	// ManagementAccount is the account whose root user bootstraps the server.
 	ManagementAccount string
+	// DataDir is the data directory, for services that keep files (S3 objects).
+	DataDir string
+	// Endpoints opens and closes the loopback listeners of VPC endpoints; nil when the
+	// server runs without them (tests that do not need them).
+	Endpoints EndpointListeners
+}
+
+// EndpointListeners gives each VPC endpoint its own loopback listener.
+type EndpointListeners interface {
+	// Open starts a listener for the endpoint (on port, or a free one when 0) and
+	// returns its address, host:port.
+	Open(endpointID string, port int) (string, error)
+	Close(endpointID string) error
+}
+
+// Endpoint is the VPC endpoint a request came through.
+type Endpoint struct {
+	ID     string
+	Policy *policy.Policy // nil: the default policy, which allows everything
 }
 
 // Action describes one API action.
@@ -60,6 +79,8 @@ type Call struct {
 	SourceIP  string
 	Secure    bool
 	Region    string
+	// Endpoint is set when the request came through a VPC endpoint's listener.
+	Endpoint *Endpoint
 }
 
 // Account is the caller's account.
@@ -83,7 +104,18 @@ type Request struct {
 // Decide asks the engine about a request by the caller: it gathers the caller's
 // layers, the resource account's RCPs and the request's global context keys.
 func (c *Call) Decide(req Request) (*authz.Decision, *policy.Request, error) {
+	d, _, pr, err := c.decide(req)
+	return d, pr, err
+}
+
+func (c *Call) decide(req Request) (*authz.Decision, *authz.Input, *policy.Request, error) {
 	in := &authz.Input{Resource: req.ResourcePolicy, ResourceKind: req.ResourceKind}
+	if c.Endpoint != nil {
+		in.Endpoint = c.Endpoint.Policy
+		if in.Endpoint == nil {
+			in.Endpoint = fullAccessEndpoint
+		}
+	}
 	ctx := policy.Context{}
 	for k, v := range req.Context {
 		ctx[k] = v
@@ -93,32 +125,57 @@ func (c *Call) Decide(req Request) (*authz.Decision, *policy.Request, error) {
 	if c.Identity != nil {
 		pr.Caller = c.Identity.Caller
 		if err := c.Env.Resolver.CallerSide(c.Tx, c.Identity, in, ctx, c.Now); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	} else {
 		pr.Caller = policy.Caller{Kind: policy.Anonymous, Arn: "anonymous"}
 	}
 	if err := c.Env.Resolver.ResourceSide(c.Tx, req.ResourceAccount, in, ctx); err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	pr.Prepare()
 	d := &authz.Decision{}
 	authz.Decide(pr, in, d)
-	return d, pr, nil
+	return d, in, pr, nil
 }
 
-// Authorize decides a request and turns a denial into AWS's AccessDenied error with
-// its enhanced message.
+// Denied is a request the engine refused, with everything needed to say why: the
+// front door turns it into each protocol's error (AccessDenied with AWS's enhanced
+// message; EC2's UnauthorizedOperation with an encoded authorization message).
+type Denied struct {
+	Decision *authz.Decision
+	Request  *policy.Request
+	Input    *authz.Input
+	UserID   string
+	Message  string // AWS's AccessDenied message
+}
+
+func (d *Denied) Error() string { return "AccessDenied: " + d.Message }
+
+// Authorize decides a request; a denial is a *Denied.
 func (c *Call) Authorize(req Request) error {
-	d, _, err := c.Decide(req)
+	d, in, pr, err := c.decide(req)
 	if err != nil {
 		return err
 	}
 	if d.Allowed() {
 		return nil
 	}
-	return AccessDenied(c, req.Action, req.Resource, d)
+	den := &Denied{Decision: d, Request: pr, Input: in, Message: AccessDenied(c, req.Action, req.Resource, d).Message}
+	if c.Identity != nil {
+		den.UserID = c.Identity.UserID
+	}
+	return den
 }
+
+// fullAccessEndpoint is the default VPC endpoint policy.
+var fullAccessEndpoint = func() *policy.Policy {
+	p, err := policy.Parse([]byte(`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`), policy.Endpoint)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 // AccessDenied is AWS's message: "User: ARN is not authorized to perform: ACTION on
 // resource: RESOURCE because …".
@@ -142,7 +199,10 @@ func (c *Call) globalContext(ctx policy.Context) {
 	setDefault("aws:epochtime", fmt.Sprint(c.Now.Unix()))
 	setDefault("aws:securetransport", fmt.Sprint(c.Secure))
 	setDefault("aws:viaawsservice", "false")
-	if c.SourceIP != "" {
+	if c.Endpoint != nil {
+		// Through a VPC endpoint AWS sets aws:SourceVpce and not aws:SourceIp.
+		setDefault("aws:sourcevpce", c.Endpoint.ID)
+	} else if c.SourceIP != "" {
 		setDefault("aws:sourceip", c.SourceIP)
 	}
 	if c.Region != "" {
