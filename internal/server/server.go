@@ -86,6 +86,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"status":"ok"}`)
 		return
 	}
+	if isS3(r) {
+		s.serveS3(w, r, reqID)
+		return
+	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		wire.QueryError(w, sts.XMLNS, wire.Errorf(http.StatusBadRequest, "IncompleteBody", "The request body could not be read"), reqID)
