@@ -22,6 +22,7 @@ import (
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
+	"github.com/iamlocal/iamlocal/internal/service/ec2"
 	"github.com/iamlocal/iamlocal/internal/service/iam"
 	"github.com/iamlocal/iamlocal/internal/service/organizations"
 	"github.com/iamlocal/iamlocal/internal/service/sts"
@@ -56,6 +57,7 @@ var (
 	querySvcs = map[string]*protocol{
 		"sts": {name: "sts", xmlns: sts.XMLNS, actions: sts.Actions},
 		"iam": {name: "iam", xmlns: iam.XMLNS, actions: iam.Actions},
+		"ec2": {name: "ec2", xmlns: wire.EC2XMLNS, actions: ec2.Actions, ec2: true},
 	}
 	jsonSvcs = map[string]*protocol{
 		organizations.TargetPrefix: {name: "organizations", actions: organizations.Actions, json: true},
