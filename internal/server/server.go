@@ -88,6 +88,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"status":"ok"}`)
 		return
 	}
+	if strings.HasPrefix(r.URL.Path, "/_iamlocal/ec2/") || strings.HasPrefix(r.URL.Path, "/_iamlocal/roles/") {
+		if !isLoopback(r) {
+			http.Error(w, `{"Code":"AccessDenied","Message":"iamlocal's internal API answers loopback clients only"}`, http.StatusForbidden)
+			return
+		}
+		ec2.ServeInternal(s.env, w, r)
+		return
+	}
 	if isS3(r) {
 		s.serveS3(w, r, reqID)
 		return
@@ -252,6 +260,11 @@ func sessionTokenLimits(id *directory.Identity, svc, action string) error {
 		return wire.AccessDenied("Cannot call %s with session credentials", action)
 	}
 	return nil
+}
+
+func isLoopback(r *http.Request) bool {
+	ip := net.ParseIP(sourceIP(r))
+	return ip != nil && ip.IsLoopback()
 }
 
 func sourceIP(r *http.Request) string {
