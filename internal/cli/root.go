@@ -45,6 +45,6 @@ language and AWS's evaluation logic, explaining every decision.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newEvalCmd(), newServeCmd(), newRootKeyCmd())
+	root.AddCommand(newEvalCmd(), newServeCmd(), newRootKeyCmd(), newDecodeCmd())
 	return root
 }
