@@ -27,12 +27,22 @@ func Load(ctx context.Context, opts Options) (aws.Config, error) {
 	if opts.Region != "" {
 		fns = append(fns, config.WithRegion(opts.Region))
 	}
+	if opts.Endpoint != "" {
+		// Given at load time, the endpoint also reaches the STS client of a profile's
+		// role_arn/source_profile chain.
+		fns = append(fns, config.WithBaseEndpoint(opts.Endpoint))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, fns...)
 	if err != nil {
 		return aws.Config{}, err
 	}
 	if cfg.Region == "" {
-		cfg.Region = "us-east-1" // IAM, STS and Organizations are global; iamlocal ignores it
+		// IAM, STS and Organizations are global; a region is still needed to sign, and
+		// by the STS client of a profile's role chain, so load again with one.
+		cfg, err = config.LoadDefaultConfig(ctx, append(fns, config.WithRegion("us-east-1"))...)
+		if err != nil {
+			return aws.Config{}, err
+		}
 	}
 	if opts.Endpoint != "" {
 		cfg.BaseEndpoint = aws.String(opts.Endpoint)
