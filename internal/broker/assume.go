@@ -86,3 +86,12 @@ func (c *Credentials) Env() []string {
 	}
 	return env
 }
+
+// CallerAccount returns the account of cfg's credentials (sts:GetCallerIdentity).
+func CallerAccount(ctx context.Context, cfg aws.Config) (string, error) {
+	out, err := sts.NewFromConfig(cfg).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", err
+	}
+	return aws.ToString(out.Account), nil
+}
