@@ -122,6 +122,9 @@ func (d *Decision) Allowed() bool { return d.Outcome == Allowed }
 // rcpServices are the services whose resources RCPs govern (AWS Organizations guide).
 var rcpServices = []string{"s3:", "sts:", "sqs:", "secretsmanager:", "kms:"}
 
+// RCPCovers reports whether RCPs govern an action: S3, STS, SQS, Secrets Manager, KMS.
+func RCPCovers(action string) bool { return rcpCovers(action) }
+
 func rcpCovers(action string) bool {
 	for _, p := range rcpServices {
 		if len(action) >= len(p) && strings.EqualFold(action[:len(p)], p) {

@@ -45,6 +45,8 @@ language and AWS's evaluation logic, explaining every decision.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newEvalCmd(), newServeCmd(), newRootKeyCmd(), newDecodeCmd(), newExecCmd(), newExportCmd(), newEachCmd())
+	root.AddCommand(newEvalCmd(), newServeCmd(), newRootKeyCmd(), newDecodeCmd(), newExecCmd(), newExportCmd(), newEachCmd(), newImdsCmd())
+	root.AddCommand(newApplyCmd())
+	root.AddCommand(newExplainCmd(), newDoctorCmd(), newGraphCmd())
 	return root
 }

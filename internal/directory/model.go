@@ -263,4 +263,9 @@ type VpcEndpoint struct {
 	State          string // available, deleted
 	CreationTime   time.Time
 	Tags           []Tag
+	// EC2's view of the endpoint (DescribeVpcEndpoints).
+	Type              string // Interface, Gateway
+	SubnetIDs         []string
+	SecurityGroupIDs  []string
+	PrivateDNSEnabled bool
 }

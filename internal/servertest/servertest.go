@@ -3,6 +3,7 @@
 package servertest
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"log/slog"
@@ -13,8 +14,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/server"
@@ -90,10 +93,8 @@ func (s *Server) config(c Creds) aws.Config {
 		Credentials:      credentials.NewStaticCredentialsProvider(c.ID, c.Secret, c.Token),
 		BaseEndpoint:     aws.String(s.URL),
 		RetryMaxAttempts: 1,
-		// A fresh connection per call: with keep-alive the SDK sometimes reads a
-		// response on a connection its transport has just closed (aws-sdk-go-v2
-		// issue 2737), which makes tests flaky for reasons that are not ours.
-		HTTPClient: &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
+		// Each request gets a body of its own (see ownBody) on a fresh connection.
+		HTTPClient: &http.Client{Transport: ownBody{&http.Transport{DisableKeepAlives: true}}},
 	}
 }
 
@@ -102,4 +103,33 @@ func (s *Server) STS(c Creds) *sts.Client { return sts.NewFromConfig(s.config(c)
 func (s *Server) IAM(c Creds) *iam.Client { return iam.NewFromConfig(s.config(c)) }
 func (s *Server) Organizations(c Creds) *organizations.Client {
 	return organizations.NewFromConfig(s.config(c))
+}
+
+// EC2 returns an EC2 client signing with c.
+func (s *Server) EC2(c Creds) *ec2.Client { return ec2.NewFromConfig(s.config(c)) }
+
+// ownBody hands the transport a body of its own, which the SDK cannot close: a fast
+// answer can arrive before net/http's writeLoop has read the SDK's body to EOF, and
+// the SDK then closes that body under it, which tears the connection down
+// mid-response ("use of closed network connection"; aws-sdk-go-v2 issue 2737).
+type ownBody struct{ rt http.RoundTripper }
+
+func (o ownBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return o.rt.RoundTrip(r)
+	}
+	b, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r = r.Clone(r.Context())
+	r.Body = io.NopCloser(bytes.NewReader(b))
+	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(b)), nil }
+	return o.rt.RoundTrip(r)
+}
+
+// S3 returns an S3 client signing with c, addressing buckets path-style.
+func (s *Server) S3(c Creds) *s3.Client {
+	return s3.NewFromConfig(s.config(c), func(o *s3.Options) { o.UsePathStyle = true })
 }

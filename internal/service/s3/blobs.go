@@ -1,0 +1,213 @@
+package s3
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// blobStore keeps object content in files under DATA/s3/blobs/<xx>/<32 hex>.
+//
+// Every file belongs to exactly one object (or one uploaded part, which becomes a
+// segment of the object its upload completes into): a file is written and fsynced,
+// with its directory, before the metadata naming it commits, and it is removed after
+// the commit that stops naming it (the object's deletion or replacement, an aborted
+// upload). CopyObject gives the copy new names for the same content with hard links,
+// so no two objects share a name and no reference counting is needed. A crash
+// between a file's write and its commit, or between a commit and the removal, leaves
+// an unnamed file behind: garbage, never a loss.
+type blobStore struct{ dir string }
+
+// errGone means an object's file disappeared between reading its metadata and
+// opening it: a concurrent overwrite or delete committed meanwhile.
+var errGone = errors.New("s3: object content was replaced concurrently")
+
+func newBlobName() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	h := hex.EncodeToString(b)
+	return h[:2] + "/" + h
+}
+
+func (b blobStore) path(name string) string { return filepath.Join(b.dir, filepath.FromSlash(name)) }
+
+// ensureDir creates a blob subdirectory durably.
+func (b blobStore) ensureDir(name string) error {
+	sub := filepath.Dir(b.path(name))
+	if _, err := os.Stat(sub); err == nil {
+		return nil
+	}
+	if err := os.MkdirAll(sub, 0o700); err != nil {
+		return fmt.Errorf("create object directory: %w", err)
+	}
+	// Make the new directories' entries durable too: blobs/xx, s3/blobs and DATA/s3.
+	for d, i := b.dir, 0; i < 3; d, i = filepath.Dir(d), i+1 {
+		if err := syncDir(d); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// write stores data in a new file, durably, and returns its name.
+func (b blobStore) write(data []byte) (string, error) {
+	name := newBlobName()
+	if err := b.ensureDir(name); err != nil {
+		return "", err
+	}
+	p := b.path(name)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("create object file: %w", err)
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = syncDir(filepath.Dir(p))
+	}
+	if err != nil {
+		os.Remove(p)
+		return "", fmt.Errorf("write object file: %w", err)
+	}
+	return name, nil
+}
+
+// link gives existing content a new name (a hard link, or a copy where links fail).
+func (b blobStore) link(name string) (string, error) {
+	dst := newBlobName()
+	if err := b.ensureDir(dst); err != nil {
+		return "", err
+	}
+	if err := os.Link(b.path(name), b.path(dst)); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", errGone
+		}
+		data, rerr := os.ReadFile(b.path(name))
+		if rerr != nil {
+			if errors.Is(rerr, fs.ErrNotExist) {
+				return "", errGone
+			}
+			return "", fmt.Errorf("copy object file: %w", rerr)
+		}
+		return b.write(data)
+	}
+	if err := syncDir(filepath.Dir(b.path(dst))); err != nil {
+		os.Remove(b.path(dst))
+		return "", err
+	}
+	return dst, nil
+}
+
+// linkAll links every segment, undoing the links made when one fails.
+func (b blobStore) linkAll(segs []Segment) ([]Segment, error) {
+	out := make([]Segment, 0, len(segs))
+	for _, s := range segs {
+		name, err := b.link(s.File)
+		if err != nil {
+			b.remove(segmentFiles(out)...)
+			return nil, err
+		}
+		out = append(out, Segment{File: name, Size: s.Size})
+	}
+	return out, nil
+}
+
+// remove deletes files no metadata names any more. Failures leave garbage only.
+func (b blobStore) remove(names ...string) {
+	for _, n := range names {
+		if n != "" {
+			os.Remove(b.path(n))
+		}
+	}
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("sync directory: %w", err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("sync directory %s: %w", dir, err)
+	}
+	return nil
+}
+
+// content is an object's open files. Once open, a file stays readable even if a
+// concurrent overwrite removes its name.
+type content struct {
+	files []*os.File
+	segs  []Segment
+}
+
+// open opens an object's segments; errGone when one has been removed meanwhile.
+func (b blobStore) open(segs []Segment) (*content, error) {
+	c := &content{segs: segs}
+	for _, s := range segs {
+		f, err := os.Open(b.path(s.File))
+		if err != nil {
+			c.Close()
+			if errors.Is(err, fs.ErrNotExist) {
+				return nil, errGone
+			}
+			return nil, fmt.Errorf("open object file: %w", err)
+		}
+		c.files = append(c.files, f)
+	}
+	return c, nil
+}
+
+func (c *content) Close() {
+	for _, f := range c.files {
+		f.Close()
+	}
+}
+
+// writerOnly hides an http.ResponseWriter's ReadFrom, which flushes the headers in
+// a write of their own before copying: for small objects one write is faster.
+type writerOnly struct{ io.Writer }
+
+// writeRange copies n bytes from offset off of the object to w: small pieces
+// through a buffer (one write with the headers), large ones with the file as the
+// source, so that the response can use sendfile.
+func (c *content) writeRange(w io.Writer, off, n int64) error {
+	var buf []byte
+	for i, s := range c.segs {
+		if n <= 0 {
+			break
+		}
+		if off >= s.Size {
+			off -= s.Size
+			continue
+		}
+		m := min(s.Size-off, n)
+		if m >= 64<<10 {
+			if _, err := c.files[i].Seek(off, io.SeekStart); err != nil {
+				return err
+			}
+			if _, err := io.CopyN(w, c.files[i], m); err != nil {
+				return err
+			}
+		} else {
+			if buf == nil {
+				buf = make([]byte, min(n, 64<<10))
+			}
+			if _, err := io.CopyBuffer(writerOnly{w}, io.NewSectionReader(c.files[i], off, m), buf); err != nil {
+				return err
+			}
+		}
+		n -= m
+		off = 0
+	}
+	return nil
+}
