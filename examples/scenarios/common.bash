@@ -68,6 +68,6 @@ start_imds() {
 # CLI's credential chain reaches the instance metadata service.
 on_instance() {
 	env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY -u AWS_SESSION_TOKEN -u AWS_PROFILE \
-		AWS_EC2_METADATA_SERVICE_ENDPOINT="$IMDS_URL" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
+		AWS_EC2_METADATA_SERVICE_ENDPOINT="$IMDS_URL/" AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null \
 		AWS_DEFAULT_REGION=us-east-1 AWS_MAX_ATTEMPTS=1 AWS_PAGER="" "$AWS" --endpoint-url "$ENDPOINT" --output json "$@"
 }
