@@ -109,7 +109,7 @@ func TestVpcEndpointSurvivesRestart(t *testing.T) {
 	s := servertest.Start(t, dir)
 	ep := ok(s.EC2(servertest.Root).CreateVpcEndpoint(ctx, &ec2.CreateVpcEndpointInput{VpcId: aws.String("vpc-0a1b2c3d"),
 		VpcEndpointType: types.VpcEndpointTypeInterface, ServiceName: aws.String("com.amazonaws.us-east-1.sts"),
-		PolicyDocument: aws.String(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:GetSessionToken","Resource":"*"},
+		PolicyDocument: aws.String(`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"sts:GetAccessKeyInfo","Resource":"*"},
 			{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`)}))(t).VpcEndpoint
 	dns := aws.ToString(ep.DnsEntries[0].DnsName)
 	s.Close()
@@ -125,9 +125,10 @@ func TestVpcEndpointSurvivesRestart(t *testing.T) {
 	if aws.ToString(who.Account) != account {
 		t.Fatalf("GetCallerIdentity through the endpoint: %+v", who)
 	}
-	_, err := s.STS(servertest.Root).GetSessionToken(ctx, &sts.GetSessionTokenInput{}, viaEndpoint)
+	keyInfo := &sts.GetAccessKeyInfoInput{AccessKeyId: aws.String(servertest.RootKeyID)}
+	_, err := s.STS(servertest.Root).GetAccessKeyInfo(ctx, keyInfo, viaEndpoint)
 	if err == nil || !strings.Contains(err.Error(), "AccessDenied") {
 		t.Fatalf("the endpoint policy lost its deny: %v", err)
 	}
-	ok(s.STS(servertest.Root).GetSessionToken(ctx, &sts.GetSessionTokenInput{}))(t)
+	ok(s.STS(servertest.Root).GetAccessKeyInfo(ctx, keyInfo))(t)
 }
