@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +31,7 @@ type eachFlags struct {
 	sessionName       string
 	parallel          int
 	includeManagement bool
+	asJSON            bool
 }
 
 // target is one account to act in.
@@ -70,6 +72,7 @@ reason in one line. The exit status is non-zero when any account failed.`,
 	fl.StringVar(&f.sessionName, "session-name", "iamlocal-each", "the role session `NAME`")
 	fl.IntVar(&f.parallel, "parallel", 4, "accounts at a time")
 	fl.BoolVar(&f.includeManagement, "include-management", false, "with --org or --ou, also the caller's own account")
+	fl.BoolVar(&f.asJSON, "json", false, "print the results as JSON on standard output (the commands' output goes to standard error)")
 	return cmd
 }
 
@@ -98,12 +101,16 @@ func runEach(cmd *cobra.Command, f *eachFlags, args []string) error {
 	var wg sync.WaitGroup
 	var done int
 	progress := isTerminal(cmd.ErrOrStderr())
+	childOut := cmd.OutOrStdout()
+	if f.asJSON {
+		childOut = cmd.ErrOrStderr() // keep standard output for the JSON
+	}
 	for i, t := range targets {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			results[i] = runInAccount(ctx, cfg, f, t, args, cmd.OutOrStdout(), cmd.ErrOrStderr(), &outMu)
+			results[i] = runInAccount(ctx, cfg, f, t, args, childOut, cmd.ErrOrStderr(), &outMu)
 			outMu.Lock()
 			done++
 			if progress {
@@ -116,7 +123,12 @@ func runEach(cmd *cobra.Command, f *eachFlags, args []string) error {
 	if progress {
 		fmt.Fprintln(cmd.ErrOrStderr())
 	}
-	failed := writeEachTable(cmd.OutOrStdout(), results)
+	var failed int
+	if f.asJSON {
+		failed = writeEachJSON(cmd.OutOrStdout(), results)
+	} else {
+		failed = writeEachTable(cmd.OutOrStdout(), results)
+	}
 	if failed > 0 {
 		return &exitError{1, fmt.Errorf("%d of %d accounts failed", failed, len(results))}
 	}
@@ -252,6 +264,29 @@ func writeEachTable(w io.Writer, results []outcome) (failed int) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.id, r.name, result, r.duration.Round(time.Millisecond), r.reason)
 	}
 	tw.Flush()
+	return failed
+}
+
+func writeEachJSON(w io.Writer, results []outcome) (failed int) {
+	sort.SliceStable(results, func(i, j int) bool { return results[i].id < results[j].id })
+	type row struct {
+		Account    string `json:"account"`
+		Name       string `json:"name,omitempty"`
+		Result     string `json:"result"`
+		DurationMS int64  `json:"durationMs"`
+		Reason     string `json:"reason,omitempty"`
+	}
+	rows := []row{}
+	for _, r := range results {
+		result := "ok"
+		if r.err != nil {
+			result, failed = "failed", failed+1
+		}
+		rows = append(rows, row{r.id, r.name, result, r.duration.Milliseconds(), r.reason})
+	}
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	enc.Encode(rows)
 	return failed
 }
 

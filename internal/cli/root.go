@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
+	"github.com/aws/smithy-go"
 	"github.com/spf13/cobra"
 )
 
@@ -16,6 +18,8 @@ type exitError struct {
 }
 
 func (e *exitError) Error() string { return e.err.Error() }
+
+func (e *exitError) Unwrap() error { return e.err }
 
 // Main runs the command line and returns the process exit status.
 func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
@@ -28,7 +32,7 @@ func Main(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintln(stderr, "iamlocal:", err)
+	fmt.Fprintln(stderr, "iamlocal:", formatError(err))
 	var ee *exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -49,4 +53,43 @@ language and AWS's evaluation logic, explaining every decision.`,
 	root.AddCommand(newApplyCmd())
 	root.AddCommand(newExplainCmd(), newDoctorCmd(), newGraphCmd())
 	return root
+}
+
+// formatError makes an error one clear line: an AWS error as "CODE: message" without
+// the SDK's transport details, and, for a denial, the iamlocal command that explains it.
+func formatError(err error) string {
+	msg := err.Error()
+	var ae smithy.APIError
+	i := strings.Index(msg, "operation error ")
+	if !errors.As(err, &ae) || i < 0 {
+		return msg // not from the SDK, or already worded by the command
+	}
+	prefix := msg[:i] // the command's own context, e.g. "assume arn:… (hop 1 of 1): "
+	line := prefix + ae.ErrorCode() + ": " + ae.ErrorMessage()
+	if strings.Contains(msg, "says why)") {
+		return line + msg[strings.LastIndex(msg, " (`"):] // the command already added its hint
+	}
+	if hint := hintFor(ae); hint != "" {
+		line += " (`" + hint + "` says why)"
+	}
+	return line
+}
+
+// hintFor names the command that explains an AWS denial.
+func hintFor(ae smithy.APIError) string {
+	switch ae.ErrorCode() {
+	case "UnauthorizedOperation":
+		return "iamlocal decode -"
+	case "AccessDenied", "AccessDeniedException":
+		m := deniedMessage.FindStringSubmatch(ae.ErrorMessage())
+		if m == nil {
+			return ""
+		}
+		resource := strings.TrimSuffix(m[3], ".")
+		if m[2] == "sts:AssumeRole" {
+			return "iamlocal doctor assume-role --role-arn " + resource + " --principal " + m[1]
+		}
+		return "iamlocal doctor call --principal " + m[1] + " --action " + m[2] + " --resource " + resource
+	}
+	return ""
 }
