@@ -5,7 +5,6 @@
 package server
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -278,23 +277,8 @@ func sourceIP(r *http.Request) string {
 // toWire turns a handler's error into an AWS error; anything unexpected is logged
 // and answered as an internal failure without details.
 func (s *Server) toWire(err error, a *service.Action, reqID string) *wire.Error {
-	var we *wire.Error
-	if errors.As(err, &we) {
-		return we
-	}
-	var den *service.Denied
-	if errors.As(err, &den) {
-		return wire.Errorf(http.StatusForbidden, "AccessDenied", "%s", den.Message)
-	}
-	var se *sigv4.Error
-	if errors.As(err, &se) {
-		return &wire.Error{Code: se.Code, Status: se.Status, Message: se.Message, Sender: true}
-	}
-	if errors.Is(err, directory.ErrNoEntity) {
-		return wire.Errorf(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid")
-	}
-	if errors.Is(err, context.Canceled) {
-		return &wire.Error{Code: "RequestCanceled", Status: 499, Message: "the request was canceled"}
+	if e := service.KnownError(err, wire.Errorf(http.StatusForbidden, "InvalidClientTokenId", "The security token included in the request is invalid")); e != nil {
+		return e
 	}
 	name := ""
 	if a != nil {

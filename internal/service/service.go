@@ -6,6 +6,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/session"
+	"github.com/iamlocal/iamlocal/internal/sigv4"
 	"github.com/iamlocal/iamlocal/internal/store"
 	"github.com/iamlocal/iamlocal/internal/wire"
 )
@@ -225,4 +227,30 @@ func (t Table) Add(actions ...*Action) {
 	for _, a := range actions {
 		t[a.Name] = a
 	}
+}
+
+// KnownError maps the errors every front end meets — AWS errors, the engine's
+// denials, signature failures, a vanished principal (answered with noEntity), a
+// canceled request — to their AWS form; nil for anything else, which the caller logs
+// and answers as an internal failure.
+func KnownError(err error, noEntity *wire.Error) *wire.Error {
+	var we *wire.Error
+	if errors.As(err, &we) {
+		return we
+	}
+	var den *Denied
+	if errors.As(err, &den) {
+		return wire.Errorf(http.StatusForbidden, "AccessDenied", "%s", den.Message)
+	}
+	var se *sigv4.Error
+	if errors.As(err, &se) {
+		return &wire.Error{Code: se.Code, Status: se.Status, Message: se.Message, Sender: true}
+	}
+	if errors.Is(err, directory.ErrNoEntity) {
+		return noEntity
+	}
+	if errors.Is(err, context.Canceled) {
+		return &wire.Error{Code: "RequestCanceled", Status: 499, Message: "The request was canceled"}
+	}
+	return nil
 }

@@ -20,7 +20,6 @@
 package s3
 
 import (
-	"context"
 	"encoding/xml"
 	"errors"
 	"log/slog"
@@ -33,10 +32,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/iamlocal/iamlocal/internal/authz"
-	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
-	"github.com/iamlocal/iamlocal/internal/sigv4"
 	"github.com/iamlocal/iamlocal/internal/store"
 	"github.com/iamlocal/iamlocal/internal/wire"
 )
@@ -272,23 +269,8 @@ func (rq *request) fail(err error) {
 }
 
 func (rq *request) toWire(err error) *wire.Error {
-	var we *wire.Error
-	if errors.As(err, &we) {
-		return we
-	}
-	var den *service.Denied
-	if errors.As(err, &den) {
-		return wire.Errorf(http.StatusForbidden, "AccessDenied", "%s", den.Message)
-	}
-	var se *sigv4.Error
-	if errors.As(err, &se) {
-		return &wire.Error{Code: se.Code, Status: se.Status, Message: se.Message, Sender: true}
-	}
-	if errors.Is(err, directory.ErrNoEntity) {
-		return wire.Errorf(http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")
-	}
-	if errors.Is(err, context.Canceled) {
-		return &wire.Error{Code: "RequestCanceled", Status: 499, Message: "The request was canceled"}
+	if e := service.KnownError(err, wire.Errorf(http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")); e != nil {
+		return e
 	}
 	slog.Error("s3: internal failure", "request", rq.c.RequestID, "method", rq.r.Method, "bucket", rq.bucket, "err", err)
 	return &wire.Error{Code: "InternalError", Status: http.StatusInternalServerError, Message: "We encountered an internal error. Please try again."}
