@@ -90,7 +90,7 @@ func Build(d *authz.Decision, req *policy.Request, in *authz.Input, userID strin
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		m.Context.Conditions.Items = append(m.Context.Conditions.Items, condition{Key: k, Values: valuesOf(req.Context[k])})
+		m.Context.Conditions.Items = append(m.Context.Conditions.Items, condition{Key: displayKey(k), Values: valuesOf(req.Context[k])})
 	}
 	return m
 }

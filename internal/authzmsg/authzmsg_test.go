@@ -54,7 +54,7 @@ func TestBuildEncodeDecode(t *testing.T) {
 		t.Fatalf("statement: %v", st)
 	}
 	for _, want := range []string{`"action":"ec2:RunInstances"`, `"arn":"arn:aws:sts::222222222222:assumed-role/ops/alice"`,
-		`"id":"AROAEXAMPLE:alice"`, `{"key":"ec2:instancetype","values":{"items":[{"value":"p5.48xlarge"}]}}`,
+		`"id":"AROAEXAMPLE:alice"`, `{"key":"ec2:InstanceType","values":{"items":[{"value":"p5.48xlarge"}]}}`,
 		`"conditions":{"items":[{"key":"ec2:InstanceType","values":{"items":[{"value":"p*"}]},"operator":"StringLike"}]}`} {
 		if !strings.Contains(js, want) {
 			t.Errorf("decoded message lacks %s:\n%s", want, js)

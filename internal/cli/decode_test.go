@@ -34,7 +34,7 @@ func TestDecode(t *testing.T) {
 	if code := Main([]string{"decode", "--endpoint-url", s.URL, "-"}, strings.NewReader(ec2Text), &out, &errOut); code != 0 {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	for _, want := range []string{"decision: explicitDeny", `DENY  scp statement "NoGPU"`, "condition:  StringLike ec2:InstanceType p*", "ec2:instancetype = p5.48xlarge"} {
+	for _, want := range []string{"decision: explicitDeny", `DENY  scp statement "NoGPU"`, "condition:  StringLike ec2:InstanceType p*", "ec2:InstanceType = p5.48xlarge"} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
