@@ -164,8 +164,11 @@ func (r *Resolver) CallerSide(tx store.Tx, id *Identity, in *authz.Input, ctx po
 func (r *Resolver) principal(tx store.Tx, c *policy.Caller) (*principalSide, error) {
 	r.init()
 	key := sideKey{c.Kind, c.Account, c.Name}
-	if c.Kind == policy.AssumedRole {
+	switch c.Kind {
+	case policy.AssumedRole:
 		key.name = c.RoleName
+	case policy.FederatedUser:
+		key.name = c.Parent
 	}
 	if ps, ok := r.sides.Get(tx.Generation(), key); ok {
 		return ps, nil
@@ -173,21 +176,28 @@ func (r *Resolver) principal(tx store.Tx, c *policy.Caller) (*principalSide, err
 	ps := &principalSide{}
 	var p *Principal
 	switch c.Kind {
+	case policy.FederatedUser:
+		// A federated user has the permissions of the user who asked for its token
+		// (intersected with its session policy); of the root user, all of them.
+		if c.Parent == "" {
+			ps.identity = append(ps.identity, allowAll)
+			break
+		}
+		var u User
+		if err := tx.Get(KindUser, NameKey(c.Account, c.Parent), &u); err != nil {
+			return nil, noEntity(err)
+		}
+		if err := r.addUser(tx, &u, ps); err != nil {
+			return nil, err
+		}
+		p = &u.Principal
 	case policy.User:
 		var u User
 		if err := tx.Get(KindUser, NameKey(c.Account, c.Name), &u); err != nil {
 			return nil, noEntity(err)
 		}
-		if err := r.addPrincipal(tx, &u.Principal, ps); err != nil {
+		if err := r.addUser(tx, &u, ps); err != nil {
 			return nil, err
-		}
-		for _, g := range u.Groups {
-			var grp Group
-			if err := tx.Get(KindGroup, NameKey(c.Account, g), &grp); err == nil {
-				if err := r.addPrincipal(tx, &grp.Principal, ps); err != nil {
-					return nil, err
-				}
-			}
 		}
 		p = &u.Principal
 		ps.context = append(ps.context, [2]string{"aws:username", u.Name})
@@ -204,6 +214,9 @@ func (r *Resolver) principal(tx store.Tx, c *policy.Caller) (*principalSide, err
 	}
 	if p != nil {
 		for _, t := range p.Tags {
+			if c.Kind == policy.FederatedUser {
+				break // a federated user's tags are its session tags, not its parent's
+			}
 			ps.context = append(ps.context, [2]string{"aws:PrincipalTag/" + t.Key, t.Value})
 		}
 		if p.PermissionsBoundary != "" {
@@ -278,6 +291,31 @@ func (r *Resolver) addSession(tx store.Tx, id *Identity, in *authz.Input, ctx po
 	ctx.Set("aws:TokenIssueTime", cl.IssuedAt.UTC().Format(time.RFC3339))
 	return nil
 }
+
+// addUser adds a user's own policies and its groups'.
+func (r *Resolver) addUser(tx store.Tx, u *User, ps *principalSide) error {
+	if err := r.addPrincipal(tx, &u.Principal, ps); err != nil {
+		return err
+	}
+	for _, g := range u.Groups {
+		var grp Group
+		if err := tx.Get(KindGroup, NameKey(u.Account, g), &grp); err == nil {
+			if err := r.addPrincipal(tx, &grp.Principal, ps); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// allowAll is the root user's identity, for the federated users it creates.
+var allowAll = func() *policy.Policy {
+	p, err := policy.Parse([]byte(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`), policy.Identity)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}()
 
 func (r *Resolver) addPrincipal(tx store.Tx, p *Principal, ps *principalSide) error {
 	names := make([]string, 0, len(p.InlinePolicies))

@@ -34,6 +34,7 @@ type Caller struct {
 	Name      string // user name, session name or federated-user name
 	RoleName  string // assumed roles
 	RoleArn   string // assumed roles: the role's ARN, with its path when known
+	Parent    string // federated users: the IAM user that called GetFederationToken ("" = the root user)
 	// HasBoundary is set when a permissions boundary applies to the caller: AWS then
 	// never excludes it from a Deny with NotPrincipal.
 	HasBoundary bool

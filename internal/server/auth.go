@@ -110,7 +110,7 @@ func (s *Server) temporary(p *sigv4.Parsed, now time.Time) (*directory.Identity,
 	case "AssumedRole":
 		c.Kind, c.RoleName, c.RoleArn, c.Name = policy.AssumedRole, cl.RoleName, cl.RoleArn, cl.SessionName
 	case "FederatedUser":
-		c.Kind, c.Name = policy.FederatedUser, cl.UserName
+		c.Kind, c.Name, c.Parent = policy.FederatedUser, cl.SessionName, cl.UserName
 	case "Root":
 		c.Kind = policy.RootUser
 	default:

@@ -249,6 +249,13 @@ func authorize(c *service.Call, a *service.Action) error {
 // sessionTokenLimits applies AWS's limits on GetSessionToken credentials: no IAM
 // without MFA, and in STS only AssumeRole and GetCallerIdentity.
 func sessionTokenLimits(id *directory.Identity, svc, action string) error {
+	if id != nil && id.Claims != nil && id.Claims.Type == "FederatedUser" {
+		// GetFederationToken credentials: no IAM at all, and in STS only GetCallerIdentity.
+		if svc == "iam" || (svc == "sts" && action != "GetCallerIdentity") {
+			return wire.AccessDenied("Cannot call %s with federated user credentials", action)
+		}
+		return nil
+	}
 	if id == nil || id.Claims == nil || (id.Claims.Type != "User" && id.Claims.Type != "Root") {
 		return nil
 	}

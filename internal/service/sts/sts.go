@@ -136,9 +136,6 @@ func readAssumeInput(c *service.Call) (*assumeInput, error) {
 		v.Length(in.sourceIdentity, "sourceIdentity", 2, 64)
 		v.Check(sourceIdentityPattern.MatchString(in.sourceIdentity), in.sourceIdentity, "sourceIdentity", `satisfy regular expression pattern: [\w+=,.@-]*`)
 	}
-	if p.Has("Policy") {
-		v.Length(in.policy, "policy", 1, 2048)
-	}
 	seconds, given, err := p.Int("DurationSeconds")
 	if err != nil {
 		return nil, err
@@ -149,32 +146,10 @@ func readAssumeInput(c *service.Call) (*assumeInput, error) {
 	}
 	v.Check(seconds >= 900 && seconds <= 43200, fmt.Sprint(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 43200")
 	in.duration = time.Duration(seconds) * time.Second
-	arns, err := p.Structs("PolicyArns")
-	if err != nil {
-		return nil, err
-	}
-	v.Check(len(arns) <= 10, fmt.Sprint(len(arns)), "policyArns", "have length less than or equal to 10")
-	for _, a := range arns {
-		in.policyArns = append(in.policyArns, a["arn"])
-	}
-	tags, err := p.Structs("Tags")
-	if err != nil {
-		return nil, err
-	}
-	v.Check(len(tags) <= 50, fmt.Sprint(len(tags)), "tags", "have length less than or equal to 50")
-	for i, t := range tags {
-		k, val := t["Key"], t["Value"]
-		v.Length(k, fmt.Sprintf("tags.%d.member.key", i+1), 1, 128)
-		v.Check(tagKeyPattern.MatchString(k), k, fmt.Sprintf("tags.%d.member.key", i+1), `satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
-		v.Length(val, fmt.Sprintf("tags.%d.member.value", i+1), 0, 256)
-		v.Check(tagValuePattern.MatchString(val), val, fmt.Sprintf("tags.%d.member.value", i+1), `satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*`)
-		in.tags = append(in.tags, directory.Tag{Key: k, Value: val})
-	}
-	if in.transitive, err = p.List("TransitiveTagKeys"); err != nil {
-		return nil, err
-	}
-	v.Check(len(in.transitive) <= 50, fmt.Sprint(len(in.transitive)), "transitiveTagKeys", "have length less than or equal to 50")
 	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	if err := readSessionExtras(c, in); err != nil {
 		return nil, err
 	}
 	if strings.HasPrefix(strings.ToLower(in.sourceIdentity), "aws:") {
@@ -276,6 +251,42 @@ func assumeRole(c *service.Call) (any, error) {
 // newRoleClaims builds the session: the role's identity, the session policies, the
 // tags (session tags over role tags, transitive tags carried from a calling session)
 // and the source identity (kept through chaining).
+// readSessionExtras reads what every session request may add: a session policy,
+// managed session policies, session tags and transitive tag keys.
+func readSessionExtras(c *service.Call, in *assumeInput) error {
+	p := c.Params
+	var v validation
+	if p.Has("Policy") {
+		v.Length(in.policy, "policy", 1, 2048)
+	}
+	arns, err := p.Structs("PolicyArns")
+	if err != nil {
+		return err
+	}
+	v.Check(len(arns) <= 10, fmt.Sprint(len(arns)), "policyArns", "have length less than or equal to 10")
+	for _, a := range arns {
+		in.policyArns = append(in.policyArns, a["arn"])
+	}
+	tags, err := p.Structs("Tags")
+	if err != nil {
+		return err
+	}
+	v.Check(len(tags) <= 50, fmt.Sprint(len(tags)), "tags", "have length less than or equal to 50")
+	for i, t := range tags {
+		k, val := t["Key"], t["Value"]
+		v.Length(k, fmt.Sprintf("tags.%d.member.key", i+1), 1, 128)
+		v.Check(tagKeyPattern.MatchString(k), k, fmt.Sprintf("tags.%d.member.key", i+1), `satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]+`)
+		v.Length(val, fmt.Sprintf("tags.%d.member.value", i+1), 0, 256)
+		v.Check(tagValuePattern.MatchString(val), val, fmt.Sprintf("tags.%d.member.value", i+1), `satisfy regular expression pattern: [\p{L}\p{Z}\p{N}_.:/=+\-@]*`)
+		in.tags = append(in.tags, directory.Tag{Key: k, Value: val})
+	}
+	if in.transitive, err = p.List("TransitiveTagKeys"); err != nil {
+		return err
+	}
+	v.Check(len(in.transitive) <= 50, fmt.Sprint(len(in.transitive)), "transitiveTagKeys", "have length less than or equal to 50")
+	return v.Err()
+}
+
 func newRoleClaims(c *service.Call, in *assumeInput, role *directory.Role) (*session.Claims, int, error) {
 	cl := &session.Claims{
 		AccessKeyID: directory.NewAccessKeyID("ASIA", in.account), Secret: directory.NewSecret(),
@@ -298,43 +309,53 @@ func newRoleClaims(c *service.Call, in *assumeInput, role *directory.Role) (*ses
 			cl.TransitiveTagKeys = append(cl.TransitiveTagKeys, k)
 		}
 	}
+	packed, err := applySessionExtras(c, in, cl)
+	if err != nil {
+		return nil, 0, err
+	}
+	return cl, packed, nil
+}
+
+// applySessionExtras puts the session policies and tags into the claims and returns
+// PackedPolicySize (-1 when there is nothing to pack).
+func applySessionExtras(c *service.Call, in *assumeInput, cl *session.Claims) (int, error) {
 	packed := -1
 	if in.policy != "" {
 		if _, err := c.Env.Resolver.Policies.Compile(in.policy, policy.Session); err != nil {
 			var pe *policy.Error
 			if errors.As(err, &pe) {
-				return nil, 0, wire.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "%s", strings.TrimPrefix(pe.Error(), "MalformedPolicyDocument: "))
+				return 0, wire.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "%s", strings.TrimPrefix(pe.Error(), "MalformedPolicyDocument: "))
 			}
-			return nil, 0, err
+			return 0, err
 		}
 		cl.PolicyDocs = []string{in.policy}
 	}
 	for _, arn := range in.policyArns {
 		if !strings.HasPrefix(arn, "arn:aws:iam::") || !strings.Contains(arn, ":policy/") {
-			return nil, 0, wire.InvalidParameterValue("The policy ARN %s is invalid", arn)
+			return 0, wire.InvalidParameterValue("The policy ARN %s is invalid", arn)
 		}
 		cl.PolicyArns = append(cl.PolicyArns, arn)
 	}
 	for _, t := range in.tags {
 		if _, dup := cl.TagKeys[strings.ToLower(t.Key)]; dup && !isTransitive(cl, t.Key) {
-			return nil, 0, wire.InvalidParameterValue("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
+			return 0, wire.InvalidParameterValue("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 		}
 		cl.SetTag(t.Key, t.Value)
 	}
 	cl.TransitiveTagKeys = append(cl.TransitiveTagKeys, in.transitive...)
 	for _, k := range in.transitive {
 		if _, ok := cl.TagKeys[strings.ToLower(k)]; !ok {
-			return nil, 0, wire.InvalidParameterValue("The specified transitive tag key must be included in the requested tags.")
+			return 0, wire.InvalidParameterValue("The specified transitive tag key must be included in the requested tags.")
 		}
 	}
 	if in.policy != "" || len(in.policyArns) > 0 || len(in.tags) > 0 {
 		packed = packedSize(in)
 		if packed > 100 {
-			return nil, 0, wire.Errorf(http.StatusBadRequest, "PackedPolicyTooLarge",
+			return 0, wire.Errorf(http.StatusBadRequest, "PackedPolicyTooLarge",
 				"Packed size of session policies and session tags is too large: %d%% of the allowed size", packed)
 		}
 	}
-	return cl, packed, nil
+	return packed, nil
 }
 
 func isTransitive(cl *session.Claims, key string) bool {
