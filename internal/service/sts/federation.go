@@ -88,4 +88,3 @@ func getFederationToken(c *service.Call) (any, error) {
 	}
 	return res, nil
 }
-
