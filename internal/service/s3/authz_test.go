@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 	"github.com/iamlocal/iamlocal/internal/directory"
@@ -113,7 +115,7 @@ func TestAnonymousAccess(t *testing.T) {
 	anon := func(method, path string) *http.Response { return f.raw(nil, method, path, nil, nil) }
 
 	resp := anon("GET", "/public-site/index.html")
-	if body := readBody(t, resp); resp.StatusCode != 403 || !strings.Contains(body, "<Code>AccessDenied</Code>") || !strings.Contains(body, "User: anonymous is not authorized") {
+	if body := readBody(t, resp); resp.StatusCode != 403 || !strings.Contains(body, "<Code>AccessDenied</Code>") || !strings.Contains(body, "<Message>Access Denied</Message>") { // S3 explains denials only within the owner's account or organization
 		t.Fatalf("anonymous without a policy: %d %s", resp.StatusCode, body)
 	}
 	f.policy(f.root, "public-site", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::public-site/*"}]}`)
@@ -257,5 +259,24 @@ func TestSourceVpce(t *testing.T) {
 	}
 	if w := call(&service.Endpoint{ID: "vpce-1a2b3c4d", Policy: ep}); w.Code != 403 || !strings.Contains(w.Body.String(), "VPC endpoint policy") {
 		t.Fatalf("endpoint policy: %d %s", w.Code, w.Body.String())
+	}
+}
+
+// TestDenialOutsideTheOrganization: S3 explains a denial only to callers of the bucket
+// owner's account or organization; anyone else reads "Access Denied".
+func TestDenialOutsideTheOrganization(t *testing.T) {
+	f := start(t)
+	f.memberAccount("insider") // creates the organization
+	org := f.s.Organizations(servertest.Root)
+	// An invited account that has not accepted is outside the organization.
+	must[*organizations.InviteAccountToOrganizationOutput](t)(org.InviteAccountToOrganization(ctx, &organizations.InviteAccountToOrganizationInput{
+		Target: &orgtypes.HandshakeParty{Id: aws.String("444444444444"), Type: orgtypes.HandshakePartyTypeAccount}}))
+	outsider := f.s.S3(f.s.RootKey(t, "444444444444"))
+	f.createBucket(outsider, "outside-data")
+	f.put(outsider, "outside-data", "k", "v")
+	alice := f.s.S3(f.user(f.s.IAM(servertest.Root), "alice", allow(`"s3:GetObject"`, `"*"`)))
+	_, err := get(alice, "outside-data", "k")
+	if err == nil || !strings.Contains(err.Error(), "AccessDenied") || strings.Contains(err.Error(), "is not authorized") {
+		t.Fatalf("a caller outside the owner's organization: %v", err)
 	}
 }

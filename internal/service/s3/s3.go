@@ -269,11 +269,31 @@ func (rq *request) fail(err error) {
 }
 
 func (rq *request) toWire(err error) *wire.Error {
+	var den *service.Denied
+	if errors.As(err, &den) && !enhancedDenial(den) {
+		return wire.Errorf(http.StatusForbidden, "AccessDenied", "Access Denied")
+	}
 	if e := service.KnownError(err, wire.Errorf(http.StatusForbidden, "InvalidAccessKeyId", "The AWS Access Key Id you provided does not exist in our records.")); e != nil {
 		return e
 	}
 	slog.Error("s3: internal failure", "request", rq.c.RequestID, "method", rq.r.Method, "bucket", rq.bucket, "err", err)
 	return &wire.Error{Code: "InternalError", Status: http.StatusInternalServerError, Message: "We encountered an internal error. Please try again."}
+}
+
+// enhancedDenial reports whether S3 explains a denial: it does for requests from the
+// bucket owner's account or organization, and answers everyone else "Access Denied"
+// (S3 User Guide, "Troubleshoot access denied (403 Forbidden) errors").
+func enhancedDenial(den *service.Denied) bool {
+	r := den.Request
+	if r == nil || r.Caller.Account == "" {
+		return false // anonymous
+	}
+	if r.Caller.Account == r.ResourceAccount {
+		return true
+	}
+	porg, _ := r.Lookup("aws:principalorgid")
+	rorg, _ := r.Lookup("aws:resourceorgid")
+	return len(porg) == 1 && len(rorg) == 1 && porg[0] == rorg[0]
 }
 
 // WriteError writes S3's XML error document.
