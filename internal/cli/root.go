@@ -44,8 +44,12 @@ func newRoot() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "iamlocal",
 		Short: "AWS-compatible IAM, STS and Organizations with an explainable policy engine",
-		Long: `iamlocal reproduces AWS's identity and cross-account access locally: the IAM policy
-language and AWS's evaluation logic, explaining every decision.`,
+		Long: `iamlocal reproduces AWS's identity and cross-account access locally: IAM, STS and
+Organizations for a whole organization of accounts, thin S3 and EC2 planes, VPC
+endpoints and instance metadata, all decided by one engine that follows AWS's policy
+evaluation logic — and client commands that act across accounts and explain denials.
+
+Start with:  iamlocal serve --demo`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}

@@ -26,7 +26,7 @@ func newServeCmd() *cobra.Command {
 	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:4577] [--data DIR] [--account-id 000000000000]",
-		Short: "Serve IAM, STS and Organizations for the AWS CLI and SDKs",
+		Short: "Serve IAM, STS, Organizations, S3 and EC2 for the AWS CLI and SDKs",
 		Long: `serve runs the AWS-compatible server. State lives in DIR (an embedded SQLite
 database); restarting on the same DIR keeps everything, sessions included.
 
