@@ -93,10 +93,7 @@ type createAccountIn struct {
 // does, so that callers keep their polling loops.
 func createAccount(c *service.Call) (any, error) {
 	var in createAccountIn
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -306,10 +303,7 @@ func listAccountsWhere(c *service.Call, org *directory.Organization, in pageIn, 
 
 func listAccounts(c *service.Call) (any, error) {
 	var in struct{ pageIn }
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -321,10 +315,7 @@ func listAccountsForParent(c *service.Call) (any, error) {
 		ParentId *string
 		pageIn
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -361,10 +352,7 @@ func memberAccount(c *service.Call, member string, v *string) (*directory.Accoun
 
 func describeAccount(c *service.Call) (any, error) {
 	var in struct{ AccountId *string }
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -394,10 +382,7 @@ func leave(tx store.Tx, org *directory.Organization, a *directory.Account) error
 
 func removeAccountFromOrganization(c *service.Call) (any, error) {
 	var in struct{ AccountId *string }
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -438,10 +423,7 @@ func moveAccount(c *service.Call) (any, error) {
 		SourceParentId      *string
 		DestinationParentId *string
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}

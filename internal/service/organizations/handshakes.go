@@ -110,10 +110,7 @@ func inviteAccountToOrganization(c *service.Call) (any, error) {
 		Notes *string
 		Tags  []tagIn
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -403,10 +400,7 @@ func listHandshakes(c *service.Call, in *handshakesIn, keep func(*handshake) boo
 
 func listHandshakesForOrganization(c *service.Call) (any, error) {
 	var in handshakesIn
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}

@@ -188,10 +188,7 @@ func deleteKind(tx store.Tx, kind string) error {
 
 func listRoots(c *service.Call) (any, error) {
 	var in struct{ pageIn }
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}

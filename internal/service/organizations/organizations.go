@@ -381,6 +381,15 @@ func managementOrg(c *service.Call) (*directory.Organization, error) {
 	return org, nil
 }
 
+// decodeForManagement reads the request body into in and returns the organization,
+// for the actions only the management account may call: the start of most handlers.
+func decodeForManagement(c *service.Call, in any) (*directory.Organization, error) {
+	if err := decode(c, in); err != nil {
+		return nil, err
+	}
+	return managementOrg(c)
+}
+
 func enabled(org *directory.Organization, typ string) bool {
 	for _, t := range org.EnabledPolicyType {
 		if t == typ {

@@ -85,10 +85,7 @@ func createOrganizationalUnit(c *service.Call) (any, error) {
 		Name     *string
 		Tags     []tagIn
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -161,10 +158,7 @@ func createOrganizationalUnit(c *service.Call) (any, error) {
 
 func describeOrganizationalUnit(c *service.Call) (any, error) {
 	var in struct{ OrganizationalUnitId *string }
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -184,10 +178,7 @@ func updateOrganizationalUnit(c *service.Call) (any, error) {
 		OrganizationalUnitId *string
 		Name                 *string
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -262,10 +253,7 @@ func listOrganizationalUnitsForParent(c *service.Call) (any, error) {
 		ParentId *string
 		pageIn
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -305,10 +293,7 @@ func listParents(c *service.Call) (any, error) {
 		ChildId *string
 		pageIn
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -357,10 +342,7 @@ func listChildren(c *service.Call) (any, error) {
 		ChildType *string
 		pageIn
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}

@@ -156,10 +156,7 @@ func createPolicy(c *service.Call) (any, error) {
 		Type        *string
 		Tags        []tagIn
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -487,10 +484,7 @@ func listPoliciesForTarget(c *service.Call) (any, error) {
 		Filter   *string
 		pageIn
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -540,10 +534,7 @@ func listTargetsForPolicy(c *service.Call) (any, error) {
 		PolicyId *string
 		pageIn
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -639,10 +630,7 @@ func tagResource(c *service.Call) (any, error) {
 		ResourceId *string
 		Tags       []tagIn
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -669,10 +657,7 @@ func untagResource(c *service.Call) (any, error) {
 		ResourceId *string
 		TagKeys    []string
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
@@ -701,10 +686,7 @@ func listTagsForResource(c *service.Call) (any, error) {
 		ResourceId *string
 		NextToken  *string
 	}
-	if err := decode(c, &in); err != nil {
-		return nil, err
-	}
-	org, err := managementOrg(c)
+	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
