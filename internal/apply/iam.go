@@ -178,15 +178,10 @@ func userAPI(c *iam.Client, name string) *entityAPI {
 	return &entityAPI{kind: "user", name: name,
 		listInline: func(ctx context.Context) ([]string, error) {
 			var out []string
-			p := iam.NewListUserPoliciesPaginator(c, &iam.ListUserPoliciesInput{UserName: n})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, err
-				}
+			err := drain(ctx, iam.NewListUserPoliciesPaginator(c, &iam.ListUserPoliciesInput{UserName: n}), func(page *iam.ListUserPoliciesOutput) {
 				out = append(out, page.PolicyNames...)
-			}
-			return out, nil
+			})
+			return out, err
 		},
 		getInline: func(ctx context.Context, policy string) (string, error) {
 			out, err := c.GetUserPolicy(ctx, &iam.GetUserPolicyInput{UserName: n, PolicyName: aws.String(policy)})
@@ -205,17 +200,12 @@ func userAPI(c *iam.Client, name string) *entityAPI {
 		},
 		listAttached: func(ctx context.Context) ([]string, error) {
 			var out []string
-			p := iam.NewListAttachedUserPoliciesPaginator(c, &iam.ListAttachedUserPoliciesInput{UserName: n})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, err
-				}
+			err := drain(ctx, iam.NewListAttachedUserPoliciesPaginator(c, &iam.ListAttachedUserPoliciesInput{UserName: n}), func(page *iam.ListAttachedUserPoliciesOutput) {
 				for _, ap := range page.AttachedPolicies {
 					out = append(out, aws.ToString(ap.PolicyArn))
 				}
-			}
-			return out, nil
+			})
+			return out, err
 		},
 		attach: func(ctx context.Context, arn string) error {
 			_, err := c.AttachUserPolicy(ctx, &iam.AttachUserPolicyInput{UserName: n, PolicyArn: aws.String(arn)})
@@ -233,15 +223,10 @@ func groupAPI(c *iam.Client, name string) *entityAPI {
 	return &entityAPI{kind: "group", name: name,
 		listInline: func(ctx context.Context) ([]string, error) {
 			var out []string
-			p := iam.NewListGroupPoliciesPaginator(c, &iam.ListGroupPoliciesInput{GroupName: n})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, err
-				}
+			err := drain(ctx, iam.NewListGroupPoliciesPaginator(c, &iam.ListGroupPoliciesInput{GroupName: n}), func(page *iam.ListGroupPoliciesOutput) {
 				out = append(out, page.PolicyNames...)
-			}
-			return out, nil
+			})
+			return out, err
 		},
 		getInline: func(ctx context.Context, policy string) (string, error) {
 			out, err := c.GetGroupPolicy(ctx, &iam.GetGroupPolicyInput{GroupName: n, PolicyName: aws.String(policy)})
@@ -260,17 +245,12 @@ func groupAPI(c *iam.Client, name string) *entityAPI {
 		},
 		listAttached: func(ctx context.Context) ([]string, error) {
 			var out []string
-			p := iam.NewListAttachedGroupPoliciesPaginator(c, &iam.ListAttachedGroupPoliciesInput{GroupName: n})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, err
-				}
+			err := drain(ctx, iam.NewListAttachedGroupPoliciesPaginator(c, &iam.ListAttachedGroupPoliciesInput{GroupName: n}), func(page *iam.ListAttachedGroupPoliciesOutput) {
 				for _, ap := range page.AttachedPolicies {
 					out = append(out, aws.ToString(ap.PolicyArn))
 				}
-			}
-			return out, nil
+			})
+			return out, err
 		},
 		attach: func(ctx context.Context, arn string) error {
 			_, err := c.AttachGroupPolicy(ctx, &iam.AttachGroupPolicyInput{GroupName: n, PolicyArn: aws.String(arn)})
@@ -288,15 +268,10 @@ func roleAPI(c *iam.Client, name string) *entityAPI {
 	return &entityAPI{kind: "role", name: name,
 		listInline: func(ctx context.Context) ([]string, error) {
 			var out []string
-			p := iam.NewListRolePoliciesPaginator(c, &iam.ListRolePoliciesInput{RoleName: n})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, err
-				}
+			err := drain(ctx, iam.NewListRolePoliciesPaginator(c, &iam.ListRolePoliciesInput{RoleName: n}), func(page *iam.ListRolePoliciesOutput) {
 				out = append(out, page.PolicyNames...)
-			}
-			return out, nil
+			})
+			return out, err
 		},
 		getInline: func(ctx context.Context, policy string) (string, error) {
 			out, err := c.GetRolePolicy(ctx, &iam.GetRolePolicyInput{RoleName: n, PolicyName: aws.String(policy)})
@@ -315,17 +290,12 @@ func roleAPI(c *iam.Client, name string) *entityAPI {
 		},
 		listAttached: func(ctx context.Context) ([]string, error) {
 			var out []string
-			p := iam.NewListAttachedRolePoliciesPaginator(c, &iam.ListAttachedRolePoliciesInput{RoleName: n})
-			for p.HasMorePages() {
-				page, err := p.NextPage(ctx)
-				if err != nil {
-					return nil, err
-				}
+			err := drain(ctx, iam.NewListAttachedRolePoliciesPaginator(c, &iam.ListAttachedRolePoliciesInput{RoleName: n}), func(page *iam.ListAttachedRolePoliciesOutput) {
 				for _, ap := range page.AttachedPolicies {
 					out = append(out, aws.ToString(ap.PolicyArn))
 				}
-			}
-			return out, nil
+			})
+			return out, err
 		},
 		attach: func(ctx context.Context, arn string) error {
 			_, err := c.AttachRolePolicy(ctx, &iam.AttachRolePolicyInput{RoleName: n, PolicyArn: aws.String(arn)})
@@ -720,4 +690,22 @@ func (r *runner) role(ctx context.Context, a *account, ro *Role) error {
 		}
 	}
 	return r.policies(ctx, a, roleAPI(a.iam, ro.Name), &ro.Entity, ro.Pos, existed)
+}
+
+// pager is what aws-sdk-go-v2's IAM paginators share.
+type pager[O any] interface {
+	HasMorePages() bool
+	NextPage(context.Context, ...func(*iam.Options)) (O, error)
+}
+
+// drain hands every page of a paginator to take.
+func drain[O any](ctx context.Context, p pager[O], take func(O)) error {
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		take(page)
+	}
+	return nil
 }
