@@ -6,8 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync/atomic"
 
@@ -40,10 +38,10 @@ CREATE TABLE IF NOT EXISTS objects (
 
 // OpenSQLite opens (creating if needed) the database iamlocal.db in dir.
 func OpenSQLite(dir string) (*SQLite, error) {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return nil, fmt.Errorf("create data directory: %w", err)
+	path := dbPath(dir)
+	if err := prepareDataDir(dir, path); err != nil { // perms.go
+		return nil, err
 	}
-	path := filepath.Join(dir, "iamlocal.db")
 	// synchronous=FULL: a commit is on disk before the call that made it is answered.
 	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(ON)"
 	db, err := sql.Open("sqlite", dsn)
@@ -54,6 +52,10 @@ func OpenSQLite(dir string) (*SQLite, error) {
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+	}
+	if err := tightenDB(path); err != nil { // an older -wal or -shm made by the umask
+		db.Close()
+		return nil, err
 	}
 	read, err := sql.Open("sqlite", dsn+"&_pragma=query_only(ON)")
 	if err != nil {
