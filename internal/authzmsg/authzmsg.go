@@ -5,6 +5,7 @@
 package authzmsg
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"sort"
@@ -160,7 +161,7 @@ func Encode(ring *session.Ring, m *Message) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	return ring.SealBytes(plain), nil
+	return ring.SealBytes(session.PurposeAuthorizationMessage, plain), nil
 }
 
 // ErrInvalid is an encoded message this server did not make, or a tampered one.
@@ -168,12 +169,16 @@ var ErrInvalid = errors.New("the message is not a valid encoded authorization me
 
 // Decode opens an encoded message and returns its JSON.
 func Decode(ring *session.Ring, encoded string) (string, error) {
-	plain, err := ring.OpenBytes(strings.TrimSpace(encoded))
+	plain, err := ring.OpenBytes(session.PurposeAuthorizationMessage, strings.TrimSpace(encoded))
 	if err != nil {
 		return "", ErrInvalid
 	}
+	// Only values sealed as authorization messages open here; their shape is checked
+	// too, so that nothing else this server ever sealed could be shown.
+	dec := json.NewDecoder(bytes.NewReader(plain))
+	dec.DisallowUnknownFields()
 	var m Message
-	if json.Unmarshal(plain, &m) != nil {
+	if dec.Decode(&m) != nil || dec.More() {
 		return "", ErrInvalid
 	}
 	return string(plain), nil

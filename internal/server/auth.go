@@ -32,6 +32,9 @@ func (s *Server) authenticate(tx store.Tx, r *http.Request, body []byte, now tim
 	switch {
 	case strings.HasPrefix(p.AccessKeyID, "ASIA"):
 		id, secret, err = s.temporary(p, now)
+	case p.SecurityToken != "":
+		// A long-term key has no session: AWS refuses the pair rather than ignore the token.
+		err = invalidToken()
 	default:
 		id, secret, err = s.longTerm(tx, p)
 	}

@@ -123,3 +123,40 @@ func TestDecodeAuthorizationMessage(t *testing.T) {
 		t.Fatalf("garbage message: %v", err)
 	}
 }
+
+// Issue 11, finding 1: a leaked session token (without its IQoJ prefix) passed as
+// an encoded authorization message must not be decoded — on today's code it yields
+// the session's secret key.
+func TestDecodeAuthorizationMessageRefusesSessionTokens(t *testing.T) {
+	s := servertest.Start(t, "")
+	ctx := context.Background()
+	tok, err := s.STS(servertest.Root).GetSessionToken(ctx, &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	token, secret := aws.ToString(tok.Credentials.SessionToken), aws.ToString(tok.Credentials.SecretAccessKey)
+	for _, enc := range []string{token, strings.TrimPrefix(token, "IQoJ")} {
+		out, err := s.STS(servertest.Root).DecodeAuthorizationMessage(ctx, &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(enc)})
+		if out != nil && strings.Contains(aws.ToString(out.DecodedMessage), secret) {
+			t.Fatal("DecodeAuthorizationMessage revealed a session's secret key")
+		}
+		if apiCode(err) != "InvalidAuthorizationMessageException" {
+			t.Fatalf("session token as a message: %v", err)
+		}
+	}
+}
+
+// Issue 11, finding 5: a long-term key signing with some session's token is refused
+// as AWS refuses it (InvalidClientTokenId), not taken as the long-term key alone.
+func TestLongTermKeyWithSessionToken(t *testing.T) {
+	s := servertest.Start(t, "")
+	tok, err := s.STS(servertest.Root).GetSessionToken(context.Background(), &sts.GetSessionTokenInput{DurationSeconds: aws.Int32(900)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mixed := servertest.Root
+	mixed.Token = aws.ToString(tok.Credentials.SessionToken)
+	if code, body := signedCall(t, s.Handler, mixed, time.Now()); code != 403 || !strings.Contains(body, "<Code>InvalidClientTokenId</Code>") {
+		t.Fatalf("AKIA key with a session token: %d %s", code, body)
+	}
+}

@@ -1,8 +1,8 @@
 // Package session seals STS sessions into self-contained tokens. A token carries
 // everything needed to verify and authorize the session's requests — its secret key,
 // its principal, policies, tags and times — encrypted and authenticated with AES-GCM
-// under a key of the server's key ring. AssumeRole writes nothing; any replica holding
-// the key ring can open any token.
+// under a key derived, for that purpose alone, from the server's key ring. AssumeRole
+// writes nothing; any replica holding the key ring can open any token.
 package session
 
 import (
@@ -10,7 +10,9 @@ import (
 	"compress/flate"
 	"crypto/aes"
 	"crypto/cipher"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
@@ -34,6 +36,10 @@ type Claims struct {
 	RoleName    string `json:"rn,omitempty"`
 	SessionName string `json:"sn,omitempty"`
 	UserName    string `json:"un,omitempty"` // GetSessionToken / GetFederationToken caller
+	// PrincipalID is the unique id (AROA…, AIDA…) of the IAM entity whose permissions
+	// the session has: AWS binds a session to it, not to the name, so a session of a
+	// deleted role has no permissions even after a new role takes the name.
+	PrincipalID string `json:"pid,omitempty"`
 
 	PolicyDocs        []string          `json:"pd,omitempty"` // inline session policy
 	PolicyArns        []string          `json:"pa,omitempty"` // managed session policies
@@ -72,11 +78,31 @@ func NewKey(id uint32, now time.Time) Key {
 	return k
 }
 
+// Purpose names what a sealed value is for. Each purpose seals under its own key,
+// derived from the ring's key with HKDF, and binds its name as associated data: a
+// value sealed for one purpose never opens as another (a session token is not an
+// authorization message, whatever its payload looks like).
+type Purpose string
+
+const (
+	// PurposeSessionToken seals STS session tokens (the claims, secret included).
+	PurposeSessionToken Purpose = "session-token"
+	// PurposeAuthorizationMessage seals EC2's encoded authorization failure messages.
+	PurposeAuthorizationMessage Purpose = "authorization-message"
+)
+
+// purposes are every purpose the ring derives keys for.
+var purposes = []Purpose{PurposeSessionToken, PurposeAuthorizationMessage}
+
 // Ring seals with its newest key and opens with any of its keys.
 type Ring struct {
-	mu      sync.RWMutex
-	aeads   map[uint32]cipher.AEAD
+	aeads   map[ringKey]cipher.AEAD // read-only after NewRing
 	current uint32
+}
+
+type ringKey struct {
+	id      uint32
+	purpose Purpose
 }
 
 // NewRing builds a ring from stored keys; the one with the highest id seals.
@@ -84,22 +110,33 @@ func NewRing(keys []Key) (*Ring, error) {
 	if len(keys) == 0 {
 		return nil, errors.New("the session key ring is empty")
 	}
-	r := &Ring{aeads: map[uint32]cipher.AEAD{}}
+	r := &Ring{aeads: map[ringKey]cipher.AEAD{}}
 	for _, k := range keys {
-		block, err := aes.NewCipher(k.Secret)
-		if err != nil {
-			return nil, fmt.Errorf("session key %d: %w", k.ID, err)
+		for _, p := range purposes {
+			aead, err := deriveAEAD(k.Secret, p)
+			if err != nil {
+				return nil, fmt.Errorf("session key %d: %w", k.ID, err)
+			}
+			r.aeads[ringKey{k.ID, p}] = aead
 		}
-		aead, err := cipher.NewGCM(block)
-		if err != nil {
-			return nil, err
-		}
-		r.aeads[k.ID] = aead
 		if k.ID >= r.current {
 			r.current = k.ID
 		}
 	}
 	return r, nil
+}
+
+// deriveAEAD makes the AES-256-GCM cipher of one purpose from a ring key.
+func deriveAEAD(secret []byte, p Purpose) (cipher.AEAD, error) {
+	key, err := hkdf.Key(sha256.New, secret, nil, "iamlocal sealed value: "+string(p), 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }
 
 // The first byte of a sealed value says how its payload is encoded. Small payloads
@@ -116,18 +153,21 @@ var writers = sync.Pool{New: func() any {
 	return w
 }}
 
-// Seal encrypts claims into a token.
+// tokenPrefix starts every session token, as AWS's do.
+const tokenPrefix = "IQoJ"
+
+// Seal encrypts claims into a session token.
 func (r *Ring) Seal(c *Claims) (string, error) {
 	plain, err := json.Marshal(c)
 	if err != nil {
 		return "", err
 	}
-	return "IQoJ" + r.SealBytes(plain), nil
+	return tokenPrefix + r.SealBytes(PurposeSessionToken, plain), nil
 }
 
-// SealBytes compresses, encrypts and authenticates plain under the ring's newest key,
-// returning URL-safe base64. Encoded authorization messages use it too.
-func (r *Ring) SealBytes(plain []byte) string {
+// SealBytes compresses, encrypts and authenticates plain for purpose under the
+// ring's newest key, returning URL-safe base64.
+func (r *Ring) SealBytes(purpose Purpose, plain []byte) string {
 	version, payload := versionPlain, plain
 	if len(plain) > compressAbove {
 		var z bytes.Buffer
@@ -138,18 +178,28 @@ func (r *Ring) SealBytes(plain []byte) string {
 		writers.Put(zw)
 		version, payload = versionFlate, z.Bytes()
 	}
-	r.mu.RLock()
-	id, aead := r.current, r.aeads[r.current]
-	r.mu.RUnlock()
+	aead := r.aeads[ringKey{r.current, purpose}]
+	if aead == nil {
+		panic("session: sealing for unknown purpose " + string(purpose))
+	}
 	header := make([]byte, 5, 5+aead.NonceSize()+len(payload)+aead.Overhead())
 	header[0] = version
-	binary.BigEndian.PutUint32(header[1:], id)
+	binary.BigEndian.PutUint32(header[1:], r.current)
 	nonce := make([]byte, aead.NonceSize())
 	rand.Read(nonce)
 	out := append(header, nonce...)
-	out = aead.Seal(out, nonce, payload, header) // the header is authenticated too
-	return base64.RawURLEncoding.EncodeToString(out)
+	out = aead.Seal(out, nonce, payload, additionalData(header, purpose)) // header and purpose are authenticated too
+	return encoding.EncodeToString(out)
 }
+
+// additionalData binds a value's header and purpose to its ciphertext.
+func additionalData(header []byte, p Purpose) []byte {
+	return append(append([]byte(nil), header...), p...)
+}
+
+// encoding is the sealed values' text form. Strict: only the canonical spelling of
+// a value opens (no trailing bits that vary, no padding, no line breaks).
+var encoding = base64.RawURLEncoding.Strict()
 
 // Errors of Open. A token that fails authentication is indistinguishable from garbage.
 var (
@@ -160,12 +210,12 @@ var (
 // maxTokenLen bounds what Open will try to decode.
 const maxTokenLen = 16 << 10
 
-// Open authenticates and decrypts a token; it does not check expiry (see Valid).
+// Open authenticates and decrypts a session token; it does not check expiry (see Valid).
 func (r *Ring) Open(token string) (*Claims, error) {
-	if len(token) < 4 || len(token) > maxTokenLen || token[:4] != "IQoJ" {
+	if len(token) < len(tokenPrefix) || len(token) > maxTokenLen || token[:len(tokenPrefix)] != tokenPrefix {
 		return nil, ErrMalformed
 	}
-	plain, err := r.OpenBytes(token[4:])
+	plain, err := r.OpenBytes(PurposeSessionToken, token[len(tokenPrefix):])
 	if err != nil {
 		return nil, err
 	}
@@ -176,20 +226,23 @@ func (r *Ring) Open(token string) (*Claims, error) {
 	return &c, nil
 }
 
-// OpenBytes reverses SealBytes; any tampering gives ErrMalformed.
-func (r *Ring) OpenBytes(sealed string) ([]byte, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(sealed)
+// OpenBytes reverses SealBytes for the same purpose; any tampering, and any value
+// sealed for another purpose, gives ErrMalformed.
+func (r *Ring) OpenBytes(purpose Purpose, sealed string) ([]byte, error) {
+	// The decoder skips line breaks even when strict: refuse them here.
+	if len(sealed) > maxTokenLen || strings.ContainsAny(sealed, "\r\n") {
+		return nil, ErrMalformed
+	}
+	raw, err := encoding.DecodeString(sealed)
 	if err != nil || len(raw) < 5 || (raw[0] != versionFlate && raw[0] != versionPlain) {
 		return nil, ErrMalformed
 	}
-	r.mu.RLock()
-	aead := r.aeads[binary.BigEndian.Uint32(raw[1:5])]
-	r.mu.RUnlock()
+	aead := r.aeads[ringKey{binary.BigEndian.Uint32(raw[1:5]), purpose}]
 	if aead == nil || len(raw) < 5+aead.NonceSize()+aead.Overhead() {
 		return nil, ErrMalformed
 	}
 	nonce := raw[5 : 5+aead.NonceSize()]
-	z, err := aead.Open(nil, nonce, raw[5+aead.NonceSize():], raw[:5])
+	z, err := aead.Open(nil, nonce, raw[5+aead.NonceSize():], additionalData(raw[:5], purpose))
 	if err != nil {
 		return nil, ErrMalformed
 	}
