@@ -108,7 +108,13 @@ type principalSide struct {
 	boundary *policy.Policy
 	context  [][2]string // aws:username, aws:PrincipalTag/…
 	slr      bool
+	id       string // the entity's unique id (AIDA…, AROA…); "" for the root user
 }
+
+// gone is the side of a session whose user or role was deleted, or replaced by a
+// new entity of the same name: permissions are evaluated on every request against
+// the entity the session was issued for (by unique id, as AWS does), and it has none.
+var gone = &principalSide{}
 
 // orgSide is an account's place in the organization for one policy type.
 type orgSide struct {
@@ -133,6 +139,9 @@ var ErrNoEntity = errors.New("the principal no longer exists")
 func (r *Resolver) CallerSide(tx store.Tx, id *Identity, in *authz.Input, ctx policy.Context, now time.Time) error {
 	c := &id.Caller
 	ps, err := r.principal(tx, c)
+	if id.Claims != nil && (errors.Is(err, ErrNoEntity) || (err == nil && id.Claims.PrincipalID != "" && ps.id != id.Claims.PrincipalID)) {
+		ps, err = gone, nil
+	}
 	if err != nil {
 		return err
 	}
@@ -190,7 +199,7 @@ func (r *Resolver) principal(tx store.Tx, c *policy.Caller) (*principalSide, err
 		if err := r.addUser(tx, &u, ps); err != nil {
 			return nil, err
 		}
-		p = &u.Principal
+		p, ps.id = &u.Principal, u.ID
 	case policy.User:
 		var u User
 		if err := tx.Get(KindUser, NameKey(c.Account, c.Name), &u); err != nil {
@@ -199,7 +208,7 @@ func (r *Resolver) principal(tx store.Tx, c *policy.Caller) (*principalSide, err
 		if err := r.addUser(tx, &u, ps); err != nil {
 			return nil, err
 		}
-		p = &u.Principal
+		p, ps.id = &u.Principal, u.ID
 		ps.context = append(ps.context, [2]string{"aws:username", u.Name})
 	case policy.AssumedRole:
 		var role Role
@@ -210,7 +219,7 @@ func (r *Resolver) principal(tx store.Tx, c *policy.Caller) (*principalSide, err
 			return nil, err
 		}
 		ps.slr = role.ServiceLinked
-		p = &role.Principal
+		p, ps.id = &role.Principal, role.ID
 	}
 	if p != nil {
 		for _, t := range p.Tags {

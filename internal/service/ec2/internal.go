@@ -331,7 +331,7 @@ func issueCredentials(env *service.Env, rt *directory.RoleTrust, svc, sessionNam
 		AccessKeyID: directory.NewAccessKeyID("ASIA", role.Account), Secret: directory.NewSecret(),
 		Account: role.Account, Type: "AssumedRole",
 		Arn:    fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", role.Account, role.Name, sessionName),
-		UserID: role.ID + ":" + sessionName, RoleArn: role.Arn, RoleName: role.Name, SessionName: sessionName,
+		UserID: role.ID + ":" + sessionName, PrincipalID: role.ID, RoleArn: role.Arn, RoleName: role.Name, SessionName: sessionName,
 		ViaInstance: instanceID, IssuedAt: now, Expires: now.Add(instanceCredentialLifetime),
 	}
 	token, err := env.Ring.Seal(cl)

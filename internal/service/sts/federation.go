@@ -69,7 +69,7 @@ func getFederationToken(c *service.Call) (any, error) {
 		IssuedAt: c.Now.UTC(), Expires: c.Now.Add(in.duration).UTC(),
 	}
 	if id.Caller.Kind == policy.User {
-		cl.UserName = id.Caller.Name
+		cl.UserName, cl.PrincipalID = id.Caller.Name, id.UserID
 	}
 	packed, err := applySessionExtras(c, in, cl)
 	if err != nil {

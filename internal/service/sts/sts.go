@@ -292,7 +292,7 @@ func newRoleClaims(c *service.Call, in *assumeInput, role *directory.Role) (*ses
 		AccessKeyID: directory.NewAccessKeyID("ASIA", in.account), Secret: directory.NewSecret(),
 		Account: in.account, Type: "AssumedRole",
 		Arn:    fmt.Sprintf("arn:aws:sts::%s:assumed-role/%s/%s", in.account, role.Name, in.sessionName),
-		UserID: role.ID + ":" + in.sessionName, RoleArn: role.Arn, RoleName: role.Name, SessionName: in.sessionName,
+		UserID: role.ID + ":" + in.sessionName, PrincipalID: role.ID, RoleArn: role.Arn, RoleName: role.Name, SessionName: in.sessionName,
 		SourceIdentity: in.sourceIdentity, IssuedAt: c.Now.UTC(), Expires: c.Now.Add(in.duration).UTC(),
 	}
 	if prev := c.Identity.Claims; prev != nil {
@@ -423,6 +423,8 @@ func getSessionToken(c *service.Call) (any, error) {
 	}
 	if id.Caller.Kind == policy.RootUser {
 		cl.Type = "Root"
+	} else {
+		cl.PrincipalID = id.UserID
 	}
 	token, err := c.Env.Ring.Seal(cl)
 	if err != nil {

@@ -150,3 +150,87 @@ func TestSessionPoliciesTagsAndSourceIdentity(t *testing.T) {
 		t.Fatalf("GetUser within the session policy: %v", err)
 	}
 }
+
+// Issue 11, finding 3: a session is bound to its role's unique id (AROA…), not its
+// name. Once the role is deleted the session has no permissions, and a new role
+// created under the same name (here with iam:*) gives it none either. GetCallerIdentity,
+// which needs no permission, still answers.
+func TestSessionOfDeletedRoleHasNoPermissions(t *testing.T) {
+	w := setup(t, trustAlice, 3600)
+	ctx := context.Background()
+	out, err := w.s.STS(w.alice).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::111111111111:role/deploy"),
+		RoleSessionName: aws.String("old")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := sessionCreds(out.Credentials)
+	if _, err := w.s.IAM(old).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+		t.Fatalf("before the deletion: %v", err)
+	}
+	root := w.s.IAM(servertest.Root)
+	if _, err := root.DeleteRolePolicy(ctx, &iam.DeleteRolePolicyInput{RoleName: aws.String("deploy"), PolicyName: aws.String("read")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.DeleteRole(ctx, &iam.DeleteRoleInput{RoleName: aws.String("deploy")}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.s.IAM(old).ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", "assumed-role/deploy/old is not authorized to perform: iam:ListUsers")
+
+	if _, err := root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("deploy"), AssumeRolePolicyDocument: aws.String(trustAlice)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.PutRolePolicy(ctx, &iam.PutRolePolicyInput{RoleName: aws.String("deploy"), PolicyName: aws.String("all"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:*","Resource":"*"}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = w.s.IAM(old).ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", "is not authorized to perform: iam:ListUsers")
+	_, err = w.s.IAM(old).CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("mallory")})
+	apiErr(t, err, "AccessDenied", "is not authorized to perform: iam:CreateUser")
+	if who, err := w.s.STS(old).GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{}); err != nil || aws.ToString(who.Arn) != "arn:aws:sts::111111111111:assumed-role/deploy/old" {
+		t.Fatalf("GetCallerIdentity: %v %v", who, err)
+	}
+	// A session of the new role has the new role's permissions.
+	fresh, err := w.s.STS(w.alice).AssumeRole(ctx, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::111111111111:role/deploy"),
+		RoleSessionName: aws.String("new")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.s.IAM(sessionCreds(fresh.Credentials)).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+		t.Fatalf("a session of the new role: %v", err)
+	}
+}
+
+// The same for a user's GetSessionToken session: bound to the user's AIDA id.
+func TestSessionOfReplacedUserHasNoPermissions(t *testing.T) {
+	w := setup(t, trustAlice, 3600)
+	ctx := context.Background()
+	root := w.s.IAM(servertest.Root)
+	root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("assume"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","iam:ListUsers"],"Resource":"*"}]}`)})
+	// GetSessionToken credentials call IAM only with MFA.
+	tok, err := w.s.STS(w.alice).GetSessionToken(ctx, &sts.GetSessionTokenInput{SerialNumber: aws.String("arn:aws:iam::111111111111:mfa/alice"), TokenCode: aws.String("123456")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := sessionCreds(tok.Credentials)
+	if _, err := w.s.IAM(sess).ListUsers(ctx, &iam.ListUsersInput{}); err != nil {
+		t.Fatalf("before: %v", err)
+	}
+	keys, _ := root.ListAccessKeys(ctx, &iam.ListAccessKeysInput{UserName: aws.String("alice")})
+	for _, k := range keys.AccessKeyMetadata {
+		root.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: k.AccessKeyId})
+	}
+	root.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("assume")})
+	if _, err := root.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := root.CreateUser(ctx, &iam.CreateUserInput{UserName: aws.String("alice")}); err != nil {
+		t.Fatal(err)
+	}
+	root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("all"),
+		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`)})
+	_, err = w.s.IAM(sess).ListUsers(ctx, &iam.ListUsersInput{})
+	apiErr(t, err, "AccessDenied", "is not authorized to perform: iam:ListUsers")
+}
