@@ -23,6 +23,7 @@ type imdsOptions struct {
 	instanceID, roleArn string
 	ecs                 bool
 	addr, endpoint      string
+	dataDir             string
 	region, httpTokens  string
 	hopLimit            int
 	refresh             time.Duration
@@ -31,7 +32,7 @@ type imdsOptions struct {
 func newImdsCmd() *cobra.Command {
 	var o imdsOptions
 	cmd := &cobra.Command{
-		Use:   "imds (--instance-id ID | --role-arn ARN [--ecs]) [--addr 127.0.0.1:1338] [--endpoint http://127.0.0.1:4577]",
+		Use:   "imds (--instance-id ID | --role-arn ARN [--ecs]) [--addr 127.0.0.1:1338] [--endpoint http://127.0.0.1:4577] [--data DIR]",
 		Short: "Serve instance metadata (IMDSv1/v2) or ECS container credentials",
 		Long: `imds serves EC2's instance metadata service for one instance launched through
 iamlocal's EC2 plane: IMDSv2 session tokens, IMDSv1 when the instance allows it,
@@ -45,7 +46,9 @@ ModifyInstanceMetadataOptions and profile changes take effect.
 endpoint instead (the role must trust ecs-tasks.amazonaws.com).
 
 The metadata service asks the iamlocal server at --endpoint, over its loopback-only
-internal API. To serve at AWS's address, as root:
+internal API, with the secret the server keeps in its data directory: give
+--data the DIR of "iamlocal serve --data DIR" (both default to .iamlocal). To serve
+at AWS's address, as root:
   ip addr add 169.254.169.254/32 dev lo
   iamlocal imds --instance-id i-… --addr 169.254.169.254:80`,
 		Example: `  iamlocal imds --instance-id i-0123456789abcdef0
@@ -64,6 +67,7 @@ internal API. To serve at AWS's address, as root:
 	f.BoolVar(&o.ecs, "ecs", false, "with --role-arn: serve ECS container credentials (AWS_CONTAINER_CREDENTIALS_FULL_URI)")
 	f.StringVar(&o.addr, "addr", "127.0.0.1:1338", "listen on `ADDR` (169.254.169.254:80 as root, once the address is on lo)")
 	f.StringVar(&o.endpoint, "endpoint", "http://127.0.0.1:4577", "the iamlocal server's `URL` (its internal API answers loopback clients only)")
+	f.StringVar(&o.dataDir, "data", ".iamlocal", "the server's data `DIR` (serve --data), which holds the internal API's secret")
 	f.StringVar(&o.region, "region", "us-east-1", "with --role-arn: the synthetic instance's region")
 	f.StringVar(&o.httpTokens, "http-tokens", "optional", "with --role-arn: the synthetic instance's HttpTokens (optional or required)")
 	f.IntVar(&o.hopLimit, "hop-limit", 1, "with --role-arn: the synthetic instance's HttpPutResponseHopLimit (1-64)")
@@ -94,8 +98,12 @@ func runImds(ctx context.Context, out, errOut io.Writer, o imdsOptions) error {
 	if u, err := url.Parse(o.endpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return usageError("--endpoint %q: want the server's URL, e.g. http://127.0.0.1:4577", o.endpoint)
 	}
+	token, err := imds.ReadToken(o.dataDir)
+	if err != nil {
+		return err
+	}
 	log := slog.New(slog.NewTextHandler(errOut, nil))
-	backend := &imds.Client{Endpoint: o.endpoint}
+	backend := &imds.Client{Endpoint: o.endpoint, Token: token}
 
 	if o.roleArn != "" {
 		// Instance mode reads the instance now; role modes only ask for credentials
@@ -110,7 +118,6 @@ func runImds(ctx context.Context, out, errOut io.Writer, o imdsOptions) error {
 	var handler http.Handler
 	var metadata *imds.Server
 	var ecs *imds.ECS
-	var err error
 	if o.ecs {
 		ecs, err = imds.NewECS(imds.ECSConfig{Backend: backend, RoleArn: o.roleArn, Log: log})
 		handler = ecs

@@ -7,12 +7,27 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 )
 
-// fakeInternalAPI answers the documented internal API for one instance.
+// fakeToken is the internal API's secret of the fake server.
+const fakeToken = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+
+// fakeDataDir is a server's data directory holding the fake server's secret.
+func fakeDataDir(t *testing.T) string {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "internal-api-token"), []byte(fakeToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// fakeInternalAPI answers the documented internal API for one instance, to callers
+// sending the secret of fakeDataDir.
 func fakeInternalAPI(t *testing.T) *httptest.Server {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /_iamlocal/health", func(w http.ResponseWriter, r *http.Request) {
@@ -33,7 +48,14 @@ func fakeInternalAPI(t *testing.T) *httptest.Server {
 	}
 	mux.HandleFunc("POST /_iamlocal/ec2/instances/i-0123456789abcdef0/credentials", creds)
 	mux.HandleFunc("POST /_iamlocal/roles/credentials", creds)
-	ts := httptest.NewServer(mux)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/_iamlocal/health" && r.Header.Get("Authorization") != "Bearer "+fakeToken {
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"Code":"AccessDenied","Message":"no secret"}`)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(ts.Close)
 	return ts
 }
@@ -84,7 +106,7 @@ func startImds(t *testing.T, args ...string) map[string]string {
 
 func TestImdsCommandInstance(t *testing.T) {
 	api := fakeInternalAPI(t)
-	env := startImds(t, "--instance-id", "i-0123456789abcdef0", "--endpoint", api.URL)
+	env := startImds(t, "--instance-id", "i-0123456789abcdef0", "--endpoint", api.URL, "--data", fakeDataDir(t))
 	base := env["AWS_EC2_METADATA_SERVICE_ENDPOINT"]
 	if !strings.HasPrefix(base, "http://127.0.0.1:") || env["AWS_REGION"] != "eu-west-1" || env["AWS_ENDPOINT_URL"] != api.URL {
 		t.Fatalf("environment %v", env)
@@ -112,7 +134,7 @@ func TestImdsCommandInstance(t *testing.T) {
 
 func TestImdsCommandECS(t *testing.T) {
 	api := fakeInternalAPI(t)
-	env := startImds(t, "--ecs", "--role-arn", "arn:aws:iam::111111111111:role/web-role", "--endpoint", api.URL)
+	env := startImds(t, "--ecs", "--role-arn", "arn:aws:iam::111111111111:role/web-role", "--endpoint", api.URL, "--data", fakeDataDir(t))
 	uri, tok := env["AWS_CONTAINER_CREDENTIALS_FULL_URI"], env["AWS_CONTAINER_AUTHORIZATION_TOKEN"]
 	if !strings.Contains(uri, "/v2/credentials/") || tok == "" {
 		t.Fatalf("environment %v", env)
@@ -143,5 +165,26 @@ func TestImdsCommandUsage(t *testing.T) {
 		if code := Main(args, strings.NewReader(""), io.Discard, &stderr); code != 2 {
 			t.Errorf("%v: exit %d (%s), want 2", args, code, stderr.String())
 		}
+	}
+}
+
+// Without the server's data directory, imds says where it looked.
+func TestImdsCommandNeedsToken(t *testing.T) {
+	api := fakeInternalAPI(t)
+	dir := filepath.Join(t.TempDir(), "nowhere")
+	var stderr strings.Builder
+	code := Main([]string{"imds", "--instance-id", "i-0123456789abcdef0", "--endpoint", api.URL, "--data", dir, "--addr", "127.0.0.1:0"},
+		strings.NewReader(""), io.Discard, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "is iamlocal serve using --data "+dir+"?") {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	// A wrong secret is the server's 403, not a hang.
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "internal-api-token"), []byte("wrong"), 0o600)
+	stderr.Reset()
+	code = Main([]string{"imds", "--instance-id", "i-0123456789abcdef0", "--endpoint", api.URL, "--data", bad, "--addr", "127.0.0.1:0"},
+		strings.NewReader(""), io.Discard, &stderr)
+	if code == 0 || !strings.Contains(stderr.String(), "AccessDenied") {
+		t.Fatalf("wrong secret: exit %d: %s", code, stderr.String())
 	}
 }

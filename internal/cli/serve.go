@@ -74,6 +74,7 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 		// often buys throughput for little memory.
 		debug.SetGCPercent(400)
 	}
+	cfg.Log = log
 	st, ring, boot, err := server.Open(ctx, cfg)
 	if err != nil {
 		return err

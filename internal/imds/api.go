@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -98,8 +100,29 @@ type Backend interface {
 type Client struct {
 	// Endpoint is the server's base URL, e.g. http://127.0.0.1:4577.
 	Endpoint string
+	// Token is the internal API's secret, sent as "Authorization: Bearer TOKEN"
+	// (ReadToken reads it from the server's data directory).
+	Token string
 	// HTTP is the client to use; nil means a client with a 10 s timeout.
 	HTTP *http.Client
+}
+
+// TokenFile is the file in the server's data directory (serve --data) that holds the
+// internal API's secret; the server makes it on its first start.
+const TokenFile = "internal-api-token"
+
+// ReadToken reads the internal API's secret from the server's data directory.
+func ReadToken(dataDir string) (string, error) {
+	path := filepath.Join(dataDir, TokenFile)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", fmt.Errorf("reading the internal API's token: %w (is iamlocal serve using --data %s?)", err, dataDir)
+	}
+	tok := strings.TrimSpace(string(data))
+	if tok == "" {
+		return "", fmt.Errorf("the internal API's token file %s is empty (is iamlocal serve using --data %s?)", path, dataDir)
+	}
+	return tok, nil
 }
 
 var defaultHTTP = &http.Client{Timeout: 10 * time.Second}
@@ -165,6 +188,9 @@ func (c *Client) do(ctx context.Context, method, path string, out any) error {
 		return err
 	}
 	req.Header.Set("Accept", "application/json")
+	if c.Token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+	}
 	hc := c.HTTP
 	if hc == nil {
 		hc = defaultHTTP

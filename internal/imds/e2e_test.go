@@ -2,6 +2,7 @@ package imds_test
 
 import (
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -83,7 +84,7 @@ func (w *world) image() string {
 
 // serve runs a metadata server for the instance (or role) on a loopback listener.
 func (w *world) serve(cfg imds.Config) (*imds.Server, string) {
-	cfg.Backend = &imds.Client{Endpoint: w.s.URL}
+	cfg.Backend = apiClient(w.t, w.s)
 	srv, err := imds.New(w.t.Context(), cfg)
 	if err != nil {
 		w.t.Fatal(err)
@@ -93,6 +94,17 @@ func (w *world) serve(cfg imds.Config) (*imds.Server, string) {
 	ts.Start()
 	w.t.Cleanup(ts.Close)
 	return srv, ts.URL
+}
+
+// apiClient is the internal API's client as `iamlocal imds --data` makes it: with the
+// secret read from the server's data directory.
+func apiClient(t *testing.T, s *servertest.Server) *imds.Client {
+	t.Helper()
+	tok, err := imds.ReadToken(s.DataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &imds.Client{Endpoint: s.URL, Token: tok}
 }
 
 func (w *world) whoami(c aws.Credentials) *sts.GetCallerIdentityOutput {
@@ -191,7 +203,7 @@ func TestEndToEndInstance(t *testing.T) {
 	if status, _ := get(t, "GET", base4+"/latest/meta-data/iam/info", nil); status != 404 {
 		t.Fatalf("iam/info without a profile: %d", status)
 	}
-	if _, err := imds.New(ctx, imds.Config{Backend: &imds.Client{Endpoint: s.URL}, InstanceID: "i-0000000000000000f"}); err == nil ||
+	if _, err := imds.New(ctx, imds.Config{Backend: apiClient(t, s), InstanceID: "i-0000000000000000f"}); err == nil ||
 		!strings.Contains(err.Error(), "InvalidInstanceID.NotFound") {
 		t.Fatalf("unknown instance: %v", err)
 	}
@@ -213,7 +225,7 @@ func TestEndToEndRoleAndECS(t *testing.T) {
 		t.Fatalf("role mode caller %s (instance %s)", aws.ToString(who.Arn), id)
 	}
 
-	e, err := imds.NewECS(imds.ECSConfig{Backend: &imds.Client{Endpoint: s.URL}, RoleArn: ecsRole})
+	e, err := imds.NewECS(imds.ECSConfig{Backend: apiClient(t, s), RoleArn: ecsRole})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -226,7 +238,7 @@ func TestEndToEndRoleAndECS(t *testing.T) {
 	}
 
 	// The EC2 role does not trust ECS: the server's refusal is passed on.
-	e2, _ := imds.NewECS(imds.ECSConfig{Backend: &imds.Client{Endpoint: s.URL}, RoleArn: ec2Role})
+	e2, _ := imds.NewECS(imds.ECSConfig{Backend: apiClient(t, s), RoleArn: ec2Role})
 	ts2 := httptest.NewServer(e2)
 	t.Cleanup(ts2.Close)
 	status, body := get(t, "GET", ts2.URL+e2.Path(), map[string]string{"Authorization": e2.AuthToken()})
@@ -243,4 +255,35 @@ func deref[T any](v *T, err error) (T, error) {
 		return zero, err
 	}
 	return *v, err
+}
+
+// The internal API gives nothing without the secret of the server's data directory.
+func TestEndToEndNeedsToken(t *testing.T) {
+	s := servertest.Start(t, "")
+	w := &world{t: t, s: s, iam: s.IAM(servertest.Root), ec2: s.EC2(servertest.Root)}
+	ec2Role := w.role("builder", trustEC2)
+	id := w.launch("web", trustEC2, nil)
+	for name, c := range map[string]*imds.Client{
+		"no token":    {Endpoint: s.URL},
+		"wrong token": {Endpoint: s.URL, Token: strings.Repeat("0", 64)},
+	} {
+		_, err := c.RoleCredentials(t.Context(), ec2Role, "ec2.amazonaws.com", "")
+		var ae *imds.APIError
+		if !errors.As(err, &ae) || ae.Status != 403 || ae.Code != "AccessDenied" {
+			t.Errorf("%s: role credentials: %v", name, err)
+		}
+		_, err = c.InstanceCredentials(t.Context(), id)
+		if !errors.As(err, &ae) || ae.Status != 403 {
+			t.Errorf("%s: instance credentials: %v", name, err)
+		}
+		if _, err := c.Instance(t.Context(), id); !errors.As(err, &ae) || ae.Status != 403 {
+			t.Errorf("%s: instance: %v", name, err)
+		}
+	}
+	if _, err := apiClient(t, s).InstanceCredentials(t.Context(), id); err != nil {
+		t.Fatalf("with the secret: %v", err)
+	}
+	if _, err := imds.ReadToken(t.TempDir()); err == nil || !strings.Contains(err.Error(), "is iamlocal serve using --data") {
+		t.Fatalf("no token file: %v", err)
+	}
 }

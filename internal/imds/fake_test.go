@@ -71,12 +71,19 @@ func newFakeAPI(t testing.TB, now func() time.Time) *fakeAPI {
 	mux.HandleFunc("GET /_iamlocal/ec2/instances/{id}", f.getInstance)
 	mux.HandleFunc("POST /_iamlocal/ec2/instances/{id}/credentials", f.instanceCredentials)
 	mux.HandleFunc("POST /_iamlocal/roles/credentials", f.roleCredentials)
-	f.srv = httptest.NewServer(mux)
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Authorization") != "Bearer t" { // the client's Token
+			w.WriteHeader(http.StatusForbidden)
+			io.WriteString(w, `{"Code":"AccessDenied","Message":"no secret"}`)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	}))
 	t.Cleanup(f.srv.Close)
 	return f
 }
 
-func (f *fakeAPI) client() *Client { return &Client{Endpoint: f.srv.URL} }
+func (f *fakeAPI) client() *Client { return &Client{Endpoint: f.srv.URL, Token: "t"} }
 
 func (f *fakeAPI) update(id string, fn func(*Instance)) {
 	f.mu.Lock()

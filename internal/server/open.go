@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,8 @@ type Config struct {
 	// (IAMLOCAL_ROOT_ACCESS_KEY_ID / IAMLOCAL_ROOT_SECRET_ACCESS_KEY).
 	RootAccessKeyID     string
 	RootSecretAccessKey string
+	// Log receives warnings about the data directory; nil means slog.Default().
+	Log *slog.Logger
 }
 
 // Bootstrap is what opening the data directory created, for the operator.
@@ -75,6 +78,15 @@ func Open(ctx context.Context, cfg Config) (*store.SQLite, *session.Ring, *Boots
 			return nil, nil, nil, fmt.Errorf("write root credentials: %w", err)
 		}
 	}
+	if _, err := InternalToken(cfg.DataDir); err != nil {
+		st.Close()
+		return nil, nil, nil, err
+	}
+	log := cfg.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	secureDataDir(cfg.DataDir, log)
 	return st, ring, boot, nil
 }
 

@@ -40,6 +40,8 @@ type Server struct {
 	now      func() time.Time
 	verifier *sigv4.Verifier
 	keys     *store.GenCache[string, longTermKey]
+	// internalToken is the internal API's secret (internal.go); empty refuses all.
+	internalToken string
 }
 
 // protocol is how a service speaks.
@@ -68,8 +70,13 @@ func New(env *service.Env, log *slog.Logger, now func() time.Time) *Server {
 	if now == nil {
 		now = time.Now
 	}
-	return &Server{env: env, log: log, now: now, verifier: &sigv4.Verifier{Keys: sigv4.NewSigningKeyCache(4096)},
+	s := &Server{env: env, log: log, now: now, verifier: &sigv4.Verifier{Keys: sigv4.NewSigningKeyCache(4096)},
 		keys: store.NewGenCache[string, longTermKey](10_000)}
+	var err error
+	if s.internalToken, err = InternalToken(env.DataDir); err != nil {
+		log.Error("the internal API refuses every request", "err", err)
+	}
+	return s
 }
 
 func newRequestID() string {
@@ -82,17 +89,8 @@ func newRequestID() string {
 // ServeHTTP handles one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	reqID := newRequestID()
-	if r.URL.Path == "/_iamlocal/health" {
-		w.Header().Set("Content-Type", "application/json")
-		io.WriteString(w, `{"status":"ok"}`)
-		return
-	}
-	if strings.HasPrefix(r.URL.Path, "/_iamlocal/ec2/") || strings.HasPrefix(r.URL.Path, "/_iamlocal/roles/") {
-		if !isLoopback(r) {
-			http.Error(w, `{"Code":"AccessDenied","Message":"iamlocal's internal API answers loopback clients only"}`, http.StatusForbidden)
-			return
-		}
-		ec2.ServeInternal(s.env, w, r)
+	if r.URL.Path == "/_iamlocal" || strings.HasPrefix(r.URL.Path, "/_iamlocal/") {
+		s.serveIamlocal(w, r) // internal.go
 		return
 	}
 	if isS3(r) {

@@ -38,7 +38,9 @@ type Server struct {
 	Handler http.Handler
 	DataDir string
 	Env     *service.Env
-	close   func()
+	// InternalToken is the secret of the internal API (/_iamlocal/ec2/…, /_iamlocal/roles/…).
+	InternalToken string
+	close         func()
 }
 
 // Start runs a server on a fresh data directory (or dataDir, to test restarts).
@@ -66,8 +68,12 @@ func StartClock(t testing.TB, dataDir string, now func() time.Time) *Server {
 	if err := endpoints.Reopen(context.Background(), st); err != nil {
 		t.Fatal(err)
 	}
+	token, err := server.InternalToken(dataDir)
+	if err != nil {
+		t.Fatal(err)
+	}
 	hs := httptest.NewServer(h)
-	s := &Server{URL: hs.URL, Handler: h, DataDir: dataDir, Env: env}
+	s := &Server{URL: hs.URL, Handler: h, DataDir: dataDir, Env: env, InternalToken: token}
 	s.close = func() { hs.Close(); endpoints.CloseAll(); st.Close() }
 	t.Cleanup(s.Close)
 	return s

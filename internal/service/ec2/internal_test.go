@@ -24,6 +24,7 @@ func call(t *testing.T, s *servertest.Server, method, path string) (int, map[str
 	if err != nil {
 		t.Fatal(err)
 	}
+	req.Header.Set("Authorization", "Bearer "+s.InternalToken)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
