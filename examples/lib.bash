@@ -11,11 +11,12 @@ fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { passed=$((passed + 1)); }
 
 # start_server DIR: starts iamlocal on a free port with the fixed root key below and
-# sets ENDPOINT and SERVER_PID.
+# sets ENDPOINT, SERVER_PID and DATA_DIR (where the internal API's secret is).
 export IAMLOCAL_ROOT_ACCESS_KEY_ID=AKIAIAMLOCALE2EROOT1
 export IAMLOCAL_ROOT_SECRET_ACCESS_KEY=e2eRootSecretKey0000000000000000000000000
 start_server() {
 	local dir=$1 log=$1.log
+	DATA_DIR=$dir
 	"$bin" serve --addr 127.0.0.1:0 --data "$dir" --account-id 111111111111 >"$log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 100); do

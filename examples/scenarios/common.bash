@@ -53,7 +53,7 @@ free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",
 start_imds() {
 	local port
 	port=$(free_port)
-	"$bin" imds --instance-id "$1" --addr "127.0.0.1:$port" --endpoint "$ENDPOINT" >"$work/imds.log" 2>&1 &
+	"$bin" imds --instance-id "$1" --addr "127.0.0.1:$port" --endpoint "$ENDPOINT" --data "$DATA_DIR" >"$work/imds.log" 2>&1 &
 	IMDS_PID=$!
 	IMDS_URL="http://127.0.0.1:$port"
 	for _ in $(seq 100); do

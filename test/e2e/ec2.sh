@@ -39,13 +39,19 @@ err=$(as_root ec2 describe-instances --instance-ids i-0123456789abcdef0 2>&1) &&
 grep -q "InvalidInstanceID.NotFound" <<<"$err" || fail "unknown instance: $err"
 pass
 
-# The instance's role credentials (the loopback API `iamlocal imds` uses): the session
-# is named after the instance.
-creds=$(curl -fsS -X POST "$ENDPOINT/_iamlocal/ec2/instances/$id/credentials")
+# The instance's role credentials (the loopback API `iamlocal imds` uses, with the
+# secret of the data directory): the session is named after the instance.
+internal=(-H "Authorization: Bearer $(cat "$DATA_DIR/internal-api-token")")
+creds=$(curl -fsS -X POST "${internal[@]}" "$ENDPOINT/_iamlocal/ec2/instances/$id/credentials")
 read -r rk rs rt < <(jq -r '[.AccessKeyId,.SecretAccessKey,.Token]|join(" ")' <<<"$creds")
 uid=$(as "$rk" "$rs" "$rt" sts get-caller-identity --query UserId --output text)
 [[ $uid == AROA*:"$id" ]] || fail "instance role's aws:userid: $uid"
 as "$rk" "$rs" "$rt" ec2 describe-instances --instance-ids "$id" >/dev/null || fail "instance role cannot describe"
+# Without the secret, or under another Host name (DNS rebinding), nothing.
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "$ENDPOINT/_iamlocal/ec2/instances/$id/credentials")
+[ "$code" = 403 ] || fail "credentials without the internal API's secret: $code"
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST -H 'Host: evil.example.com' "${internal[@]}" "$ENDPOINT/_iamlocal/ec2/instances/$id/credentials")
+[ "$code" = 403 ] || fail "credentials under a foreign Host: $code"
 pass
 
 # An image of the instance, owned by the account; an instance launched from it.
@@ -59,7 +65,7 @@ pass
 # Stop, start, terminate.
 prev=$(as_root ec2 stop-instances --instance-ids "$id" --query 'StoppingInstances[0].[PreviousState.Name,CurrentState.Name]' --output text)
 [ "$prev" = "running	stopped" ] || fail "stop-instances: $prev"
-curl -sS -o /dev/null -w '%{http_code}' -X POST "$ENDPOINT/_iamlocal/ec2/instances/$id/credentials" | grep -q 409 || fail "a stopped instance got credentials"
+curl -sS -o /dev/null -w '%{http_code}' -X POST "${internal[@]}" "$ENDPOINT/_iamlocal/ec2/instances/$id/credentials" | grep -q 409 || fail "a stopped instance got credentials"
 cur=$(as_root ec2 terminate-instances --instance-ids "$id" --query 'TerminatingInstances[0].CurrentState.Name' --output text)
 [ "$cur" = terminated ] || fail "terminate-instances: $cur"
 err=$(as_root ec2 start-instances --instance-ids "$id" 2>&1) && fail "a terminated instance started"
@@ -114,6 +120,9 @@ grep -q "(UnauthorizedOperation) when calling the RunInstances operation.*: You 
 as_root ec2 run-instances --image-id "$ami" --count 1 >/dev/null || fail "run-instances outside the endpoint"
 as_root ec2 modify-vpc-endpoint --vpc-endpoint-id "$vpce" --reset-policy >/dev/null
 ENDPOINT=http://$dns as_root ec2 run-instances --image-id "$ami" --count 1 >/dev/null || fail "run-instances after reset-policy"
+# iamlocal's own paths do not exist behind an endpoint, even with the secret.
+code=$(curl -sS -o /dev/null -w '%{http_code}' -X POST "${internal[@]}" "http://$dns/_iamlocal/roles/credentials?roleArn=arn:aws:iam::111111111111:role/web-role")
+[ "$code" = 404 ] || fail "the internal API through a VPC endpoint: $code"
 pass
 
 # The endpoint survives a restart, on the same port.
@@ -121,7 +130,7 @@ stop_server
 start_server "$work/data"
 ENDPOINT=http://$dns as_root ec2 describe-vpc-endpoints --vpc-endpoint-ids "$vpce" >/dev/null || fail "the endpoint's listener after a restart"
 as_root ec2 delete-vpc-endpoints --vpc-endpoint-ids "$vpce" >/dev/null
-curl -fsS "http://$dns/_iamlocal/health" >/dev/null 2>&1 && fail "the deleted endpoint's listener still answers"
+curl -sS -o /dev/null "http://$dns/" >/dev/null 2>&1 && fail "the deleted endpoint's listener still answers"
 pass
 
 # Credentials EC2 cannot validate: 401 AuthFailure.
