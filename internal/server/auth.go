@@ -27,17 +27,7 @@ func (s *Server) authenticate(tx store.Tx, r *http.Request, body []byte, now tim
 	if p == nil {
 		return nil, "", nil
 	}
-	var id *directory.Identity
-	var secret string
-	switch {
-	case strings.HasPrefix(p.AccessKeyID, "ASIA"):
-		id, secret, err = s.temporary(p, now)
-	case p.SecurityToken != "":
-		// A long-term key has no session: AWS refuses the pair rather than ignore the token.
-		err = invalidToken()
-	default:
-		id, secret, err = s.longTerm(tx, p)
-	}
+	id, secret, err := s.identify(tx, p, now)
 	if err != nil {
 		return nil, "", err
 	}
@@ -45,6 +35,19 @@ func (s *Server) authenticate(tx store.Tx, r *http.Request, body []byte, now tim
 		return nil, "", err
 	}
 	return id, p.Region, nil
+}
+
+// identify resolves the access key of a signature (SigV4 or, for S3, SigV2) to its
+// identity and secret key.
+func (s *Server) identify(tx store.Tx, p *sigv4.Parsed, now time.Time) (*directory.Identity, string, error) {
+	switch {
+	case strings.HasPrefix(p.AccessKeyID, "ASIA"):
+		return s.temporary(p, now)
+	case p.SecurityToken != "":
+		// A long-term key has no session: AWS refuses the pair rather than ignore the token.
+		return nil, "", invalidToken()
+	}
+	return s.longTerm(tx, p)
 }
 
 // longTermKey is a resolved long-term key, cached per store generation.

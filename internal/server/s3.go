@@ -1,14 +1,12 @@
 package server
 
 import (
-	"io"
 	"net/http"
 	"strings"
 
 	"github.com/iamlocal/iamlocal/internal/service"
 	"github.com/iamlocal/iamlocal/internal/service/s3"
 	"github.com/iamlocal/iamlocal/internal/store"
-	"github.com/iamlocal/iamlocal/internal/wire"
 )
 
 // isS3 tells S3's REST requests from the Query and JSON APIs: signed for service s3,
@@ -30,23 +28,16 @@ func isS3(r *http.Request) bool {
 	return !(r.Method == http.MethodPost && strings.HasPrefix(ct, "application/x-www-form-urlencoded"))
 }
 
-// serveS3 authenticates an S3 request (reading the body first, since SigV4 may sign
-// its hash) and hands it to the S3 plane, which runs its own transactions.
+// serveS3 authenticates an S3 request on its headers alone — SigV4 signs the
+// declared payload hash, which the S3 plane checks against the body as it streams
+// it — and hands it to the plane with the body unread, under the body limits.
 func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, reqID string) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, s3.MaxBody+1))
-	if err != nil {
-		s3.WriteError(w, r, wire.Errorf(http.StatusBadRequest, "IncompleteBody", "The request body could not be read"), reqID)
-		return
-	}
-	if len(body) > s3.MaxBody {
-		s3.WriteError(w, r, wire.Errorf(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size of %d bytes", s3.MaxBody), reqID)
-		return
-	}
+	defer s.guardBody(w, r, true, 2*s3.MaxBody)()
 	now := s.now()
-	c := &service.Call{Ctx: r.Context(), Env: s.env, Body: body, Now: now, RequestID: reqID,
+	c := &service.Call{Ctx: r.Context(), Env: s.env, Now: now, RequestID: reqID,
 		SourceIP: sourceIP(r), Secure: r.TLS != nil}
-	err = s.env.Store.Read(r.Context(), func(tx store.Tx) error {
-		id, region, err := s.authenticate(tx, r, body, now)
+	err := s.env.Store.Read(r.Context(), func(tx store.Tx) error {
+		id, region, err := s.authenticateS3(tx, r, now)
 		if err != nil {
 			return err
 		}
@@ -58,5 +49,5 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, reqID string) {
 		s3.WriteError(w, r, s.toWire(err, nil, reqID), reqID)
 		return
 	}
-	s3.Serve(c, w, r, body)
+	s3.Serve(c, w, r)
 }

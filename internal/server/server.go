@@ -40,6 +40,8 @@ type Server struct {
 	now      func() time.Time
 	verifier *sigv4.Verifier
 	keys     *store.GenCache[string, longTermKey]
+	limits   Limits    // limits.go; zero: DefaultLimits
+	inFlight admission // limits.go
 	// internalToken is the internal API's secret (internal.go); empty refuses all.
 	internalToken string
 }
@@ -93,13 +95,22 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveIamlocal(w, r) // internal.go
 		return
 	}
-	if isS3(r) {
+	s3 := isS3(r)
+	if !s.enter() {
+		s.shed(w, r, s3, reqID)
+		return
+	}
+	defer s.leave()
+	if s3 {
 		s.serveS3(w, r, reqID)
 		return
 	}
+	defer s.guardBody(w, r, false, maxBody+1)()
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
-		wire.QueryError(w, sts.XMLNS, wire.Errorf(http.StatusBadRequest, "IncompleteBody", "The request body could not be read"), reqID)
+		werr := wire.Errorf(http.StatusBadRequest, "IncompleteBody", "The request body could not be read")
+		errors.As(err, &werr) // RequestTimeout, ServiceUnavailable
+		s.writeError(w, s.protocolOf(r), werr, reqID)
 		return
 	}
 	proto, action, params, werr := s.route(r, body)

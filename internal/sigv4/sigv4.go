@@ -422,10 +422,31 @@ func (v *Verifier) Verify(r *http.Request, body []byte, p *Parsed, secret string
 	return verify(r, body, p, secret, now, v.Keys, modeFor(p))
 }
 
+// VerifyDeclared verifies an S3 request from its headers alone: the payload hash is
+// taken as declared in x-amz-content-sha256 (a hex hash is not compared with the
+// body, which has not been read). The caller must hash the body as it streams it and
+// refuse the request with ContentSHA256Mismatch when the two differ. This lets a
+// server refuse an unauthenticated upload before reading a byte of its body.
+func (v *Verifier) VerifyDeclared(r *http.Request, p *Parsed, secret string, now time.Time) error {
+	m := modeFor(p)
+	if !m.s3 {
+		return newError(CodeInvalidRequest, http.StatusBadRequest, "Only S3 requests are verified before their body is read")
+	}
+	m.declared = true
+	return verify(r, nil, p, secret, now, v.Keys, m)
+}
+
+// ContentSHA256Mismatch is S3's answer to a body whose SHA-256 is not the one its
+// x-amz-content-sha256 header declared.
+func ContentSHA256Mismatch() *Error {
+	return newError(CodeContentSHA256Mismatch, http.StatusBadRequest, msgContentSHA256Mismatch)
+}
+
 // mode selects the rules of a service.
 type mode struct {
-	s3   bool // S3's payload rules and error codes
-	path pathMode
+	s3       bool // S3's payload rules and error codes
+	declared bool // S3 only: trust a hex x-amz-content-sha256; the caller checks the body
+	path     pathMode
 }
 
 func modeFor(p *Parsed) mode {
@@ -445,7 +466,7 @@ func verify(r *http.Request, body []byte, p *Parsed, secret string, now time.Tim
 	if err := checkTime(p, now, m.s3); err != nil {
 		return err
 	}
-	payloadHash, err := payloadHashOf(p, body, m.s3)
+	payloadHash, err := payloadHashOf(p, body, m)
 	if err != nil {
 		return err
 	}
@@ -547,18 +568,24 @@ var s3PayloadLiterals = [...]string{
 // x-amz-content-sha256 value is used literally, after checking that a hex value
 // is the body's hash. Outside S3 the body is always signed: a value that is not
 // the body's hash (UNSIGNED-PAYLOAD included) is refused.
-func payloadHashOf(p *Parsed, body []byte, s3 bool) (string, error) {
+func payloadHashOf(p *Parsed, body []byte, m mode) (string, error) {
+	s3 := m.s3
 	h := p.PayloadHash
 	if h == "" {
 		if p.Presigned && s3 {
 			return UnsignedPayload, nil
+		}
+		if m.declared {
+			// S3 requires the header on header-signed requests: without it the
+			// signature would cover a body not yet read.
+			return "", newError(CodeInvalidRequest, http.StatusBadRequest, "Missing required header for this request: x-amz-content-sha256")
 		}
 		return hexSHA256(body), nil
 	}
 	if len(h) == 2*sha256.Size {
 		var claimed [sha256.Size]byte
 		if n, err := hex.Decode(claimed[:], []byte(h)); err == nil && n == sha256.Size {
-			if sha256.Sum256(body) != claimed {
+			if !m.declared && sha256.Sum256(body) != claimed {
 				return "", newError(CodeContentSHA256Mismatch, http.StatusBadRequest, msgContentSHA256Mismatch)
 			}
 			return h, nil

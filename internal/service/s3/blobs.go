@@ -1,6 +1,7 @@
 package s3
 
 import (
+	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -9,6 +10,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"sync"
 )
 
 // blobStore keeps object content in files under DATA/s3/blobs/<xx>/<32 hex>.
@@ -56,16 +58,49 @@ func (b blobStore) ensureDir(name string) error {
 
 // write stores data in a new file, durably, and returns its name.
 func (b blobStore) write(data []byte) (string, error) {
+	name, _, err := b.writeFrom(bytes.NewReader(data))
+	return name, err
+}
+
+// copyBufs are the buffers uploads stream through: a request holds one, whatever
+// its size.
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+
+// readError marks a failure of the source (the request body: its decoding, a digest,
+// a timeout), told apart from the disk's failures.
+type readError struct{ err error }
+
+func (e readError) Error() string { return e.err.Error() }
+func (e readError) Unwrap() error { return e.err }
+
+type sourceOnly struct{ r io.Reader }
+
+func (s sourceOnly) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && err != io.EOF {
+		err = readError{err}
+	}
+	return n, err
+}
+
+// writeFrom streams src into a new file and returns its name and size. The file is
+// written under a temporary name and renamed, with file and directory fsynced, only
+// once src has ended without error (src verifies the content at its end): a refused
+// or broken upload leaves nothing behind. Errors of src are returned as they are.
+func (b blobStore) writeFrom(src io.Reader) (string, int64, error) {
 	name := newBlobName()
 	if err := b.ensureDir(name); err != nil {
-		return "", err
+		return "", 0, err
 	}
 	p := b.path(name)
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	tmp := p + ".tmp"
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
-		return "", fmt.Errorf("create object file: %w", err)
+		return "", 0, fmt.Errorf("create object file: %w", err)
 	}
-	_, err = f.Write(data)
+	buf := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(writerOnly{f}, sourceOnly{src}, *buf)
+	copyBufs.Put(buf)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -73,13 +108,21 @@ func (b blobStore) write(data []byte) (string, error) {
 		err = cerr
 	}
 	if err == nil {
+		err = os.Rename(tmp, p)
+	}
+	if err == nil {
 		err = syncDir(filepath.Dir(p))
 	}
 	if err != nil {
+		os.Remove(tmp)
 		os.Remove(p)
-		return "", fmt.Errorf("write object file: %w", err)
+		var re readError
+		if errors.As(err, &re) {
+			return "", 0, re.err
+		}
+		return "", 0, fmt.Errorf("write object file: %w", err)
 	}
-	return name, nil
+	return name, n, nil
 }
 
 // link gives existing content a new name (a hard link, or a copy where links fail).

@@ -117,8 +117,12 @@ func createBucket(rq *request) error {
 		return wire.Errorf(http.StatusBadRequest, "InvalidBucketName", "The specified bucket is not valid.")
 	}
 	var cfg createBucketConfiguration
-	if len(bytes.TrimSpace(rq.body)) > 0 {
-		if err := xml.Unmarshal(rq.body, &cfg); err != nil {
+	body, err := rq.document(maxDocument, malformedXML)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(body)) > 0 {
+		if err := xml.Unmarshal(body, &cfg); err != nil {
 			return malformedXML()
 		}
 	}
@@ -448,7 +452,12 @@ func globMatch(p, s string) bool {
 }
 
 func putBucketPolicy(rq *request) error {
-	err := rq.write(func(tx store.Tx) error {
+	// One byte past S3's limit is enough for validateBucketPolicy to name it.
+	doc, err := rq.document(maxBucketPolicy+1, func() error { return malformedPolicy("Policy exceeds the maximum allowed document size.") })
+	if err != nil {
+		return err
+	}
+	err = rq.write(func(tx store.Tx) error {
 		b, err := getBucket(tx, rq.bucket)
 		if err != nil {
 			return err
@@ -456,10 +465,10 @@ func putBucketPolicy(rq *request) error {
 		if err := rq.authorize(authzReq{action: "s3:PutBucketPolicy", resource: bucketARN(b.Name), bucket: b, noPolicy: rq.isOwnerRoot(b)}); err != nil {
 			return err
 		}
-		if err := validateBucketPolicy(rq.body, b.Name); err != nil {
+		if err := validateBucketPolicy(doc, b.Name); err != nil {
 			return err
 		}
-		b.Policy = string(rq.body)
+		b.Policy = string(doc)
 		return tx.Put(kindBucket, b.Name, b)
 	})
 	if err != nil {
@@ -517,7 +526,11 @@ func deleteBucketPolicy(rq *request) error {
 }
 
 func putBucketTagging(rq *request) error {
-	tags, err := parseTagging(rq.body, 50, true)
+	body, err := rq.document(maxDocument, malformedXML)
+	if err != nil {
+		return err
+	}
+	tags, err := parseTagging(body, 50, true)
 	if err != nil {
 		return err
 	}

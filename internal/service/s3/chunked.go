@@ -1,17 +1,16 @@
 package s3
 
 import (
-	"bytes"
+	"bufio"
 	"crypto/hmac"
-	"crypto/md5"
 	"crypto/sha1"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"hash"
 	"hash/crc32"
 	"hash/crc64"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -38,84 +37,6 @@ const (
 
 func incompleteBody(format string, args ...any) *wire.Error {
 	return wire.Errorf(http.StatusBadRequest, "IncompleteBody", format, args...)
-}
-
-// payload returns the content a PUT carries: the body as read, or the decoding of
-// its aws-chunked framing (streaming SigV4, with each chunk's signature verified, or
-// unsigned with trailing checksums). It then checks Content-MD5 and the
-// x-amz-checksum-* values, sent as headers or trailers.
-func (rq *request) payload() ([]byte, error) {
-	r := rq.r
-	sha := r.Header.Get("X-Amz-Content-Sha256")
-	data := rq.body
-	var trailers map[string]string
-	if strings.HasPrefix(sha, "STREAMING-") || hasToken(r.Header.Get("Content-Encoding"), "aws-chunked") {
-		dl := r.Header.Get("X-Amz-Decoded-Content-Length")
-		n, err := strconv.ParseInt(dl, 10, 64)
-		if dl == "" || err != nil || n < 0 {
-			return nil, wire.Errorf(http.StatusLengthRequired, "MissingContentLength",
-				"You must provide the x-amz-decoded-content-length HTTP header with an aws-chunked body.")
-		}
-		var signer *chunkSigner
-		switch {
-		case sha == streamingSigned || sha == streamingSignedTrailer:
-			if signer, err = rq.chunkSigner(); err != nil {
-				return nil, err
-			}
-		case strings.HasPrefix(sha, streamingECDSAPrefix):
-			return nil, wire.Errorf(http.StatusNotImplemented, "NotImplemented", "SigV4a (%s) streaming payloads are not supported", sha)
-		}
-		if data, trailers, err = decodeChunked(rq.body, n, signer); err != nil {
-			return nil, err
-		}
-		if signer != nil && sha == streamingSignedTrailer && !signer.trailerSigned {
-			return nil, incompleteBody("The aws-chunked body has no x-amz-trailer-signature")
-		}
-		if want := r.Header.Get("X-Amz-Trailer"); want != "" {
-			for _, name := range strings.Split(want, ",") {
-				if _, ok := trailers[strings.ToLower(strings.TrimSpace(name))]; !ok {
-					return nil, incompleteBody("The trailer %s named by x-amz-trailer is missing from the body", strings.TrimSpace(name))
-				}
-			}
-		}
-	}
-	if err := checkDigests(r.Header, trailers, data); err != nil {
-		return nil, err
-	}
-	return data, nil
-}
-
-// checkDigests verifies Content-MD5 and the flexible checksums.
-func checkDigests(h http.Header, trailers map[string]string, data []byte) error {
-	if v := h.Get("Content-Md5"); v != "" {
-		want, err := base64.StdEncoding.DecodeString(v)
-		if err != nil || len(want) != md5.Size {
-			return wire.Errorf(http.StatusBadRequest, "InvalidDigest", "The Content-MD5 you specified was invalid.")
-		}
-		if got := md5.Sum(data); !bytes.Equal(got[:], want) {
-			return wire.Errorf(http.StatusBadRequest, "BadDigest", "The Content-MD5 you specified did not match what we received.")
-		}
-	}
-	for _, alg := range checksumAlgorithms {
-		name := "x-amz-checksum-" + alg.name
-		v := h.Get(name)
-		if t, ok := trailers[name]; ok {
-			v = t
-		}
-		if v == "" {
-			continue
-		}
-		want, err := base64.StdEncoding.DecodeString(v)
-		hs := alg.new()
-		if err != nil || len(want) != hs.Size() {
-			return wire.Errorf(http.StatusBadRequest, "InvalidRequest", "Value for %s header is invalid.", name)
-		}
-		hs.Write(data)
-		if !bytes.Equal(hs.Sum(nil), want) {
-			return wire.Errorf(http.StatusBadRequest, "BadDigest", "The %s you specified did not match the calculated checksum.", strings.ToUpper(alg.name))
-		}
-	}
-	return nil
 }
 
 var crc64NVME = crc64.MakeTable(0x9a6c9329ac4bc9b5)
@@ -158,11 +79,10 @@ func (s *chunkSigner) sign(stringToSign string) string {
 	return s.prev
 }
 
-// next returns the signature the next chunk must carry.
-func (s *chunkSigner) next(chunk []byte) string {
-	sum := sha256.Sum256(chunk)
+// next returns the signature the next chunk, whose SHA-256 is sum, must carry.
+func (s *chunkSigner) next(sum []byte) string {
 	return s.sign("AWS4-HMAC-SHA256-PAYLOAD\n" + s.timestamp + "\n" + s.scope + "\n" + s.prev + "\n" +
-		emptySHA256 + "\n" + hex.EncodeToString(sum[:]))
+		emptySHA256 + "\n" + hex.EncodeToString(sum))
 }
 
 // trailer returns the signature of the trailing headers, each "name:value\n".
@@ -205,17 +125,245 @@ func (rq *request) chunkSigner() (*chunkSigner, error) {
 		timestamp: p.Time.UTC().Format(sigv4.TimeFormat), scope: p.Scope(), prev: p.Signature}, nil
 }
 
-// cutLine returns the line of b starting at pos, up to CRLF, and the position after it.
-func cutLine(b []byte, pos, max int) (string, int, bool) {
-	rest := b[pos:]
-	if len(rest) > max+2 {
-		rest = rest[:max+2]
+// chunked opens the aws-chunked decoder of the request's body for the payload form
+// sha (x-amz-content-sha256).
+func (rq *request) chunked(sha string) (*chunkedReader, error) {
+	n, err := declaredLength(rq.r.Header)
+	if err != nil {
+		return nil, err
 	}
-	i := bytes.Index(rest, []byte("\r\n"))
-	if i < 0 {
-		return "", 0, false
+	if n > MaxBody {
+		return nil, entityTooLarge()
 	}
-	return string(rest[:i]), pos + i + 2, true
+	var signer *chunkSigner
+	switch {
+	case sha == streamingSigned || sha == streamingSignedTrailer:
+		if signer, err = rq.chunkSigner(); err != nil {
+			return nil, err
+		}
+	case strings.HasPrefix(sha, streamingECDSAPrefix):
+		return nil, wire.Errorf(http.StatusNotImplemented, "NotImplemented", "SigV4a (%s) streaming payloads are not supported", sha)
+	}
+	body := rq.r.Body
+	if body == nil {
+		body = http.NoBody
+	}
+	return &chunkedReader{br: bufio.NewReaderSize(body, 64<<10), signer: signer, decodedLen: n,
+		needTrailerSig: sha == streamingSignedTrailer, announced: rq.r.Header.Get("X-Amz-Trailer")}, nil
+}
+
+// chunkedReader decodes an aws-chunked body as it is read:
+//
+//	hex-size[;chunk-signature=sig]\r\n data \r\n … 0[;chunk-signature=sig]\r\n
+//	[trailer-name:value\r\n …] [x-amz-trailer-signature:sig\r\n] \r\n
+//
+// With a signer it hashes each chunk as it passes and checks the chunk's signature
+// at its end (and the trailer's), so memory stays constant whatever the chunk size.
+// Data of a chunk whose signature then fails has been handed on already: the caller
+// discards everything when Read fails.
+type chunkedReader struct {
+	br             *bufio.Reader
+	signer         *chunkSigner
+	decodedLen     int64
+	total          int64  // decoded bytes so far
+	left           int64  // bytes left in the current chunk
+	sig            string // the current chunk's claimed signature
+	hash           hash.Hash
+	needTrailerSig bool
+	announced      string // x-amz-trailer
+	trailers       map[string]string
+	err            error // sticky
+}
+
+func (c *chunkedReader) Read(p []byte) (int, error) {
+	if c.err != nil {
+		return 0, c.err
+	}
+	n, err := c.read(p)
+	if err != nil {
+		c.err = err
+	}
+	return n, err
+}
+
+func (c *chunkedReader) read(p []byte) (int, error) {
+	if c.left == 0 {
+		last, err := c.header()
+		if err != nil {
+			return 0, err
+		}
+		if last {
+			return 0, c.finish()
+		}
+	}
+	if int64(len(p)) > c.left {
+		p = p[:c.left]
+	}
+	n, err := c.br.Read(p)
+	c.left -= int64(n)
+	c.total += int64(n)
+	if c.hash != nil {
+		c.hash.Write(p[:n])
+	}
+	if err != nil && c.left > 0 {
+		return n, truncated(err, "The aws-chunked body ends inside a chunk")
+	}
+	if c.left == 0 {
+		if err := c.endChunk(); err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+// truncated names an early end of the body; other read errors (a timeout, the
+// server's load shedding) pass through.
+func truncated(err error, msg string) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return incompleteBody("%s", msg)
+	}
+	return bodyError(err)
+}
+
+// header reads a chunk header; last is true for the final, empty chunk.
+func (c *chunkedReader) header() (last bool, err error) {
+	line, err := readLine(c.br, maxChunkHeaderLine)
+	if err != nil {
+		return false, err
+	}
+	sizeHex, ext, _ := strings.Cut(line, ";")
+	if !isHex(sizeHex) || len(sizeHex) > 10 {
+		return false, incompleteBody("The aws-chunked body has an invalid chunk size %q", sizeHex)
+	}
+	size, _ := strconv.ParseInt(sizeHex, 16, 64)
+	if c.total+size > c.decodedLen {
+		return false, incompleteBody("The aws-chunked body holds more than x-amz-decoded-content-length (%d) bytes", c.decodedLen)
+	}
+	if c.signer != nil {
+		sig, ok := strings.CutPrefix(ext, chunkSignaturePrefix)
+		if !ok || len(sig) != 64 || !isHex(sig) {
+			return false, incompleteBody("The chunk after %d bytes has no valid chunk-signature", c.total)
+		}
+		c.sig, c.hash = strings.ToLower(sig), sha256.New()
+	}
+	if size == 0 {
+		return true, c.checkSignature()
+	}
+	c.left = size
+	return false, nil
+}
+
+// endChunk checks the chunk's signature and the CRLF that closes it.
+func (c *chunkedReader) endChunk() error {
+	if err := c.checkSignature(); err != nil {
+		return err
+	}
+	var crlf [2]byte
+	if _, err := io.ReadFull(c.br, crlf[:]); err != nil {
+		return truncated(err, "The aws-chunked body ends after a chunk")
+	}
+	if crlf != [2]byte{'\r', '\n'} {
+		return incompleteBody("The chunk ending after %d bytes is not followed by CRLF", c.total)
+	}
+	return nil
+}
+
+func (c *chunkedReader) checkSignature() error {
+	if c.signer == nil {
+		return nil
+	}
+	sum := emptySum
+	if c.hash != nil {
+		sum = c.hash.Sum(nil)
+	}
+	if want := c.signer.next(sum); !hmac.Equal([]byte(want), []byte(c.sig)) {
+		return wire.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", msgChunkSignatureDiffer)
+	}
+	return nil
+}
+
+var emptySum = func() []byte { s := sha256.Sum256(nil); return s[:] }()
+
+// finish reads the trailers after the final chunk and checks that the body ends
+// there and held the declared length; it returns io.EOF when all is well.
+func (c *chunkedReader) finish() error {
+	if err := c.readTrailers(); err != nil {
+		return err
+	}
+	if c.needTrailerSig && !c.signer.trailerSigned {
+		return incompleteBody("The aws-chunked body has no x-amz-trailer-signature")
+	}
+	for _, name := range strings.Split(c.announced, ",") {
+		if name = strings.ToLower(strings.TrimSpace(name)); name == "" {
+			continue
+		}
+		if _, ok := c.trailers[name]; !ok {
+			return incompleteBody("The trailer %s named by x-amz-trailer is missing from the body", name)
+		}
+	}
+	if n, _ := c.br.Read(make([]byte, 1)); n > 0 {
+		return incompleteBody("The aws-chunked body has bytes after its end")
+	}
+	if c.total != c.decodedLen {
+		return incompleteBody("You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header")
+	}
+	return io.EOF
+}
+
+func (c *chunkedReader) readTrailers() error {
+	var canonical strings.Builder
+	for n := 0; ; n++ {
+		line, err := readLine(c.br, maxTrailerLine)
+		if errors.Is(err, errNoLine) {
+			return nil // the closing empty line is optional, as it always was here
+		}
+		if err != nil || line == "" {
+			return err
+		}
+		if n > 64 {
+			return incompleteBody("The aws-chunked body has too many trailers")
+		}
+		name, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return incompleteBody("The aws-chunked trailer %q is not name:value", line)
+		}
+		name = strings.ToLower(strings.TrimSpace(name))
+		if name == trailerSignatureHeader {
+			if c.signer == nil {
+				continue
+			}
+			if want := c.signer.trailer(canonical.String()); !hmac.Equal([]byte(want), []byte(strings.ToLower(strings.TrimSpace(value)))) {
+				return wire.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", msgChunkSignatureDiffer)
+			}
+			c.signer.trailerSigned = true
+			continue
+		}
+		if c.trailers == nil {
+			c.trailers = map[string]string{}
+		}
+		c.trailers[name] = strings.TrimSpace(value)
+		canonical.WriteString(line)
+		canonical.WriteString("\n")
+	}
+}
+
+// errNoLine is the body's end where a line should start.
+var errNoLine = incompleteBody("The aws-chunked body ends where a chunk header or trailer was expected")
+
+// readLine reads one CRLF-terminated line of at most max bytes.
+func readLine(br *bufio.Reader, max int) (string, error) {
+	line, err := br.ReadSlice('\n')
+	switch {
+	case errors.Is(err, bufio.ErrBufferFull) || len(line) > max+2:
+		return "", incompleteBody("The aws-chunked body has a line longer than %d bytes", max)
+	case len(line) == 0 && errors.Is(err, io.EOF):
+		return "", errNoLine
+	case err != nil:
+		return "", truncated(err, "The aws-chunked body ends inside a line")
+	case len(line) < 2 || line[len(line)-2] != '\r':
+		return "", incompleteBody("The aws-chunked body has a line not ended by CRLF")
+	}
+	return string(line[:len(line)-2]), nil
 }
 
 func isHex(s string) bool {
@@ -229,96 +377,4 @@ func isHex(s string) bool {
 		}
 	}
 	return true
-}
-
-// decodeChunked decodes an aws-chunked body:
-//
-//	hex-size[;chunk-signature=sig]\r\n data \r\n … 0[;chunk-signature=sig]\r\n
-//	[trailer-name:value\r\n …] [x-amz-trailer-signature:sig\r\n] \r\n
-//
-// It verifies chunk (and trailer) signatures when signer is set, and returns the
-// data and the trailers (lower-case names).
-func decodeChunked(body []byte, decodedLen int64, signer *chunkSigner) ([]byte, map[string]string, error) {
-	if decodedLen > int64(len(body)) {
-		return nil, nil, incompleteBody("You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header")
-	}
-	out := make([]byte, 0, decodedLen)
-	pos := 0
-	for {
-		line, next, ok := cutLine(body, pos, maxChunkHeaderLine)
-		if !ok {
-			return nil, nil, incompleteBody("The aws-chunked body ends or is malformed in a chunk header at byte %d", pos)
-		}
-		sizeHex, ext, _ := strings.Cut(line, ";")
-		if !isHex(sizeHex) || len(sizeHex) > 10 {
-			return nil, nil, incompleteBody("The aws-chunked body has an invalid chunk size %q at byte %d", sizeHex, pos)
-		}
-		size, _ := strconv.ParseInt(sizeHex, 16, 64)
-		pos = next
-		if size > int64(len(body)-pos) {
-			return nil, nil, incompleteBody("The aws-chunked body ends inside a chunk of %d bytes", size)
-		}
-		data := body[pos : pos+int(size)]
-		pos += int(size)
-		if signer != nil {
-			sig, ok := strings.CutPrefix(ext, chunkSignaturePrefix)
-			if !ok || len(sig) != 64 || !isHex(sig) {
-				return nil, nil, incompleteBody("The chunk at byte %d has no valid chunk-signature", next-len(line)-2)
-			}
-			if want := signer.next(data); !hmac.Equal([]byte(want), []byte(strings.ToLower(sig))) {
-				return nil, nil, wire.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", msgChunkSignatureDiffer)
-			}
-		}
-		if size == 0 {
-			break
-		}
-		if int64(len(out))+size > decodedLen {
-			return nil, nil, incompleteBody("The aws-chunked body holds more than x-amz-decoded-content-length (%d) bytes", decodedLen)
-		}
-		out = append(out, data...)
-		if !bytes.HasPrefix(body[pos:], []byte("\r\n")) {
-			return nil, nil, incompleteBody("The chunk ending at byte %d is not followed by CRLF", pos)
-		}
-		pos += 2
-	}
-	var trailers map[string]string
-	var canonical strings.Builder
-	for pos < len(body) {
-		line, next, ok := cutLine(body, pos, maxTrailerLine)
-		if !ok {
-			return nil, nil, incompleteBody("The aws-chunked body has a malformed trailer at byte %d", pos)
-		}
-		pos = next
-		if line == "" {
-			break
-		}
-		name, value, ok := strings.Cut(line, ":")
-		if !ok {
-			return nil, nil, incompleteBody("The aws-chunked trailer %q is not name:value", line)
-		}
-		name = strings.ToLower(strings.TrimSpace(name))
-		if name == trailerSignatureHeader {
-			if signer == nil {
-				continue
-			}
-			if want := signer.trailer(canonical.String()); !hmac.Equal([]byte(want), []byte(strings.ToLower(strings.TrimSpace(value)))) {
-				return nil, nil, wire.Errorf(http.StatusForbidden, "SignatureDoesNotMatch", msgChunkSignatureDiffer)
-			}
-			signer.trailerSigned = true
-			continue
-		}
-		if trailers == nil {
-			trailers = map[string]string{}
-		}
-		trailers[name] = strings.TrimSpace(value)
-		canonical.WriteString(line)
-		canonical.WriteString("\n")
-	}
-	if pos != len(body) {
-		return nil, nil, incompleteBody("The aws-chunked body has %d bytes after its end", len(body)-pos)
-	}
-	if int64(len(out)) != decodedLen {
-		return nil, nil, incompleteBody("You did not provide the number of bytes specified by the x-amz-decoded-content-length HTTP header")
-	}
-	return out, trailers, nil
 }

@@ -142,10 +142,6 @@ func uploadPart(rq *request) error {
 		return err
 	}
 	id := rq.q.Get("uploadId")
-	data, err := rq.payload()
-	if err != nil {
-		return err
-	}
 	check := func(tx store.Tx) error {
 		if _, err := rq.checkPut(tx, nil); err != nil {
 			return err
@@ -153,14 +149,15 @@ func uploadPart(rq *request) error {
 		_, err := rq.getUpload(tx, id)
 		return err
 	}
+	// Authorized before the body is read: a refused part costs its headers only.
 	if err := rq.read(check); err != nil {
 		return err
 	}
-	name, err := rq.blobs.write(data)
+	name, size, etag, err := rq.upload()
 	if err != nil {
 		return err
 	}
-	p := Part{Number: n, ETag: md5Hex(data), Size: int64(len(data)), File: name, LastModified: rq.c.Now.UTC().Truncate(time.Millisecond)}
+	p := Part{Number: n, ETag: etag, Size: size, File: name, LastModified: rq.c.Now.UTC().Truncate(time.Millisecond)}
 	var old Part
 	replaced := false
 	err = rq.write(func(tx store.Tx) error {
@@ -222,7 +219,7 @@ func multipartETag(etags []string) (string, error) {
 // become the object's segments, in order, without copying.
 func completeMultipartUpload(rq *request) error {
 	id := rq.q.Get("uploadId")
-	data, err := rq.payload()
+	data, err := rq.document(maxDocument, malformedXML)
 	if err != nil {
 		return err
 	}

@@ -80,16 +80,7 @@ func (rq *request) writeContext(ctx policy.Context) {
 	}
 }
 
-func md5Hex(data []byte) string {
-	sum := md5.Sum(data)
-	return hex.EncodeToString(sum[:])
-}
-
 func putObject(rq *request) error {
-	data, err := rq.payload()
-	if err != nil {
-		return err
-	}
 	headers, meta, err := objectHeaders(rq.r.Header)
 	if err != nil {
 		return err
@@ -103,9 +94,9 @@ func putObject(rq *request) error {
 	if tagged {
 		requestTagContext(ctx, tags)
 	}
-	o := &Object{Bucket: rq.bucket, Key: rq.key, Size: int64(len(data)), ETag: md5Hex(data),
-		LastModified: rq.c.Now.UTC().Truncate(time.Millisecond), Headers: headers, Meta: meta, Tags: tags}
-	if err := rq.commitObject(o, data, ctx); err != nil {
+	o := &Object{Bucket: rq.bucket, Key: rq.key, LastModified: rq.c.Now.UTC().Truncate(time.Millisecond),
+		Headers: headers, Meta: meta, Tags: tags}
+	if err := rq.commitObject(o, ctx); err != nil {
 		return err
 	}
 	h := rq.w.Header()
@@ -129,19 +120,21 @@ func (rq *request) checkPut(tx store.Tx, ctx policy.Context) (*Bucket, error) {
 	return b, nil
 }
 
-// commitObject stores o with its content: authorization first (no file is written
-// for a refused request), then the file, durably, then the metadata in a write
-// transaction that checks the bucket and the permission again. The replaced object's
-// files are removed after the commit.
-func (rq *request) commitObject(o *Object, data []byte, ctx policy.Context) error {
+// commitObject stores o with the request's content: authorization first, before a
+// byte of the body is read (a refused request costs its headers only), then the
+// content streamed to a file and verified, durably, then the metadata in a write
+// transaction that checks the bucket and the permission again. The replaced
+// object's files are removed after the commit.
+func (rq *request) commitObject(o *Object, ctx policy.Context) error {
 	if err := rq.read(func(tx store.Tx) error { _, err := rq.checkPut(tx, ctx); return err }); err != nil {
 		return err
 	}
-	name, err := rq.blobs.write(data)
+	name, size, etag, err := rq.upload()
 	if err != nil {
 		return err
 	}
-	o.Segments = []Segment{{File: name, Size: int64(len(data))}}
+	o.Size, o.ETag = size, etag
+	o.Segments = []Segment{{File: name, Size: size}}
 	return rq.replaceObject(o, ctx, func(tx store.Tx) error { _, err := rq.checkPut(tx, ctx); return err })
 }
 
@@ -456,7 +449,7 @@ const maxDeleteObjects = 1000
 // deleteObjects is DeleteObjects: each key is authorized as s3:DeleteObject on its
 // own; a refused key is reported in the result, the others are deleted.
 func deleteObjects(rq *request) error {
-	data, err := rq.payload()
+	data, err := rq.document(maxDocument, malformedXML)
 	if err != nil {
 		return err
 	}

@@ -38,9 +38,10 @@ import (
 	"github.com/iamlocal/iamlocal/internal/wire"
 )
 
-// MaxBody caps what one S3 request may carry (an object or a part): the front door
-// reads the body before verifying its signature. A multipart object may be larger:
-// each part is at most MaxBody, up to 10,000 parts.
+// MaxBody caps what one S3 request may carry (an object or a part). The content is
+// streamed to a file, never held in memory, so the cap bounds disk and time, not
+// memory. A multipart object may be larger: each part is at most MaxBody, up to
+// 10,000 parts.
 const MaxBody = 64 << 20
 
 // XMLNS is S3's XML namespace.
@@ -56,7 +57,6 @@ type request struct {
 	c      *service.Call
 	w      http.ResponseWriter
 	r      *http.Request
-	body   []byte
 	q      url.Values
 	bucket string
 	key    string
@@ -66,9 +66,10 @@ type request struct {
 type handler func(rq *request) error
 
 // Serve handles one authenticated (or anonymous) S3 request. c has no transaction:
-// S3 opens its own, around object files. body is the request body, already read.
-func Serve(c *service.Call, w http.ResponseWriter, r *http.Request, body []byte) {
-	rq := &request{c: c, w: w, r: r, body: body, blobs: blobStore{dir: blobDir(c.Env.DataDir)}}
+// S3 opens its own, around object files. The body is unread: a handler reads it
+// once the request is authorized, verifying the declared payload hash as it goes.
+func Serve(c *service.Call, w http.ResponseWriter, r *http.Request) {
+	rq := &request{c: c, w: w, r: r, blobs: blobStore{dir: blobDir(c.Env.DataDir)}}
 	w.Header().Set("x-amz-request-id", c.RequestID)
 	err := rq.parse()
 	var h handler

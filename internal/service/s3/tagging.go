@@ -166,7 +166,11 @@ func (rq *request) objectAccess(tx store.Tx, action string, ctx policy.Context, 
 }
 
 func putObjectTagging(rq *request) error {
-	tags, err := parseTagging(rq.body, maxObjectTags, false)
+	body, err := rq.document(maxDocument, malformedXML)
+	if err != nil {
+		return err
+	}
+	tags, err := parseTagging(body, maxObjectTags, false)
 	if err != nil {
 		return err
 	}
