@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -98,7 +97,7 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 		fmt.Fprintf(out, "Root user of account %s (shown once, also in %s):\n  aws_access_key_id = %s\n  aws_secret_access_key = %s\n",
 			cfg.AccountID, boot.CredentialsFile, k.ID, k.Secret)
 	}
-	srv := &http.Server{Handler: front, ReadHeaderTimeout: 10 * time.Second}
+	srv := server.HTTPServer(front) // header, idle and body deadlines
 	fmt.Fprintf(out, "iamlocal serving on http://%s (data in %s)\n", ln.Addr(), cfg.DataDir)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
