@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
@@ -17,12 +18,17 @@ import (
 // endpointKey marks a request that arrived through a VPC endpoint's listener.
 type endpointKey struct{}
 
+// MaxListeners bounds the VPC endpoint listeners of one server (file descriptors);
+// EC2's CreateVpcEndpoint refuses endpoints beyond its quotas before this.
+const MaxListeners = 1000
+
 // Listeners runs one loopback listener per VPC endpoint, all served by the same
 // server; it implements service.EndpointListeners.
 type Listeners struct {
-	srv *Server
-	mu  sync.Mutex
-	m   map[string]*http.Server
+	srv   *Server
+	mu    sync.Mutex
+	m     map[string]*http.Server
+	limit int // 0: MaxListeners
 }
 
 // Listeners returns the server's VPC endpoint listeners.
@@ -37,17 +43,27 @@ func (l *Listeners) Open(id string, port int) (string, error) {
 	if hs, ok := l.m[id]; ok {
 		return hs.Addr, nil
 	}
+	if n := len(l.m); n >= MaxListeners || (l.limit > 0 && n >= l.limit) {
+		return "", fmt.Errorf("VPC endpoint %s: already %d endpoint listeners", id, len(l.m))
+	}
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return "", fmt.Errorf("VPC endpoint %s: %w", id, err)
 	}
-	hs := HTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		l.srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), endpointKey{}, id)))
-	}))
-	hs.Addr = ln.Addr().String()
+	hs := &http.Server{Addr: ln.Addr().String(), ReadHeaderTimeout: 10 * time.Second,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			l.srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), endpointKey{}, id)))
+		})}
 	l.m[id] = hs
 	go hs.Serve(ln)
 	return hs.Addr, nil
+}
+
+// Len is the number of open listeners.
+func (l *Listeners) Len() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.m)
 }
 
 // Close stops an endpoint's listener.

@@ -258,6 +258,48 @@ func vpceToXML(ep *directory.VpcEndpoint) vpceXML {
 	return x
 }
 
+// Quotas on VPC endpoints (AWS PrivateLink quotas): interface endpoints per VPC and
+// gateway endpoints per Region (per account), AWS's defaults; and, iamlocal's own,
+// endpoints per server, since each has a listener (a file descriptor) of its own.
+const (
+	maxInterfaceEndpointsPerVpc     = 50
+	maxGatewayEndpointsPerRegion    = 20
+	maxEndpointsPerServer           = 1000
+	vpcEndpointLimitExceededMessage = "The maximum number of VPC endpoints has been reached."
+)
+
+// checkVpceQuota refuses an endpoint beyond a quota, before its listener opens.
+func checkVpceQuota(c *service.Call, in *vpceInput) error {
+	account, r := c.Account(), region(c)
+	total, inVpc, gateways := 0, 0, 0
+	_, err := scanAll(c.Tx, directory.KindVpcEndpoint, func(ep *directory.VpcEndpoint) bool {
+		if ep.State == "deleted" {
+			return false
+		}
+		total++
+		if ep.Account != account || vpceRegion(ep) != r {
+			return false
+		}
+		switch {
+		case ep.Type == "Gateway":
+			gateways++
+		case ep.VpcID == in.vpcID: // Interface (or older records without a type)
+			inVpc++
+		}
+		return false
+	})
+	if err != nil {
+		return err
+	}
+	switch {
+	case total >= maxEndpointsPerServer,
+		in.typ == "Gateway" && gateways >= maxGatewayEndpointsPerRegion,
+		in.typ != "Gateway" && inVpc >= maxInterfaceEndpointsPerVpc:
+		return ec2Error("VpcEndpointLimitExceeded", "%s", vpcEndpointLimitExceededMessage)
+	}
+	return nil
+}
+
 type createVpceResult struct {
 	Endpoint vpceXML `xml:"vpcEndpoint"`
 }
@@ -272,6 +314,9 @@ func createVpcEndpoint(c *service.Call) (any, error) {
 		return nil, err
 	}
 	if err := dryRun(parseParams(c.Params)); err != nil {
+		return nil, err
+	}
+	if err := checkVpceQuota(c, in); err != nil {
 		return nil, err
 	}
 	ep := &directory.VpcEndpoint{ID: newID("vpce-"), Account: c.Account(), VpcID: in.vpcID, ServiceName: in.serviceName,
