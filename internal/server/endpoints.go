@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"sync"
-	"time"
 
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
@@ -50,10 +49,10 @@ func (l *Listeners) Open(id string, port int) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("VPC endpoint %s: %w", id, err)
 	}
-	hs := &http.Server{Addr: ln.Addr().String(), ReadHeaderTimeout: 10 * time.Second,
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			l.srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), endpointKey{}, id)))
-		})}
+	hs := HTTPServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		l.srv.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), endpointKey{}, id)))
+	}))
+	hs.Addr = ln.Addr().String()
 	l.m[id] = hs
 	go hs.Serve(ln)
 	return hs.Addr, nil
