@@ -40,18 +40,18 @@ func DefaultLimits() Limits {
 		MaxInFlight: 256, MaxBodyBytes: 256 << 20}
 }
 
-// SetLimits replaces the server's limits; call it before serving.
-func (s *Server) SetLimits(l Limits) { s.limits = l }
+// SetLimits replaces the server's limits (tests set small ones on a running server).
+func (s *Server) SetLimits(l Limits) { s.inFlight.limits.Store(&l) }
 
 // defaults are the limits of a server given none (read only).
 var defaults = DefaultLimits()
 
 // lim returns the limits in force.
 func (s *Server) lim() *Limits {
-	if s.limits.MaxInFlight == 0 {
-		return &defaults
+	if l := s.inFlight.limits.Load(); l != nil {
+		return l
 	}
-	return &s.limits
+	return &defaults
 }
 
 // HTTPServer is an http.Server for h with the timeouts every listener needs: the
@@ -61,8 +61,9 @@ func HTTPServer(h http.Handler) *http.Server {
 	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
 }
 
-// admission counts what is in flight.
+// admission counts what is in flight, against the limits.
 type admission struct {
+	limits    atomic.Pointer[Limits] // nil: DefaultLimits
 	requests  atomic.Int64
 	bodyBytes atomic.Int64
 }
@@ -102,10 +103,11 @@ func requestTimeout() *wire.Error {
 // for each read, and a share of the byte budget taken at the first read (so a
 // request refused before its body is read costs none). Its errors are wire errors
 // (RequestTimeout, SlowDown) the handlers pass on. It returns the release to call
-// when the request is done.
-func (s *Server) guardBody(w http.ResponseWriter, r *http.Request, s3 bool, max int64) func() {
+// when the request is done. The request returned is a shallow copy: net/http must
+// keep seeing its own body, to know what is left unread after the handler.
+func (s *Server) guardBody(w http.ResponseWriter, r *http.Request, s3 bool, max int64) (*http.Request, func()) {
 	if r.Body == nil || r.Body == http.NoBody || r.ContentLength == 0 {
-		return func() {}
+		return r, func() {}
 	}
 	base := s.lim().QueryBodyBase
 	if s3 {
@@ -120,8 +122,10 @@ func (s *Server) guardBody(w http.ResponseWriter, r *http.Request, s3 bool, max 
 	// A deadline from the start: a handler that never reads the body must not leave
 	// net/http waiting for it forever afterwards.
 	g.rc.SetReadDeadline(g.end)
-	r.Body = g
-	return g.release
+	r2 := new(http.Request)
+	*r2 = *r
+	r2.Body = g
+	return r2, g.release
 }
 
 func max64(a, b int64) int64 {

@@ -32,7 +32,8 @@ func isS3(r *http.Request) bool {
 // declared payload hash, which the S3 plane checks against the body as it streams
 // it — and hands it to the plane with the body unread, under the body limits.
 func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, reqID string) {
-	defer s.guardBody(w, r, true, 2*s3.MaxBody)()
+	r, release := s.guardBody(w, r, true, 2*s3.MaxBody)
+	defer release()
 	now := s.now()
 	c := &service.Call{Ctx: r.Context(), Env: s.env, Now: now, RequestID: reqID,
 		SourceIP: sourceIP(r), Secure: r.TLS != nil}

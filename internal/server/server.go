@@ -40,7 +40,6 @@ type Server struct {
 	now      func() time.Time
 	verifier *sigv4.Verifier
 	keys     *store.GenCache[string, longTermKey]
-	limits   Limits    // limits.go; zero: DefaultLimits
 	inFlight admission // limits.go
 	// internalToken is the internal API's secret (internal.go); empty refuses all.
 	internalToken string
@@ -105,7 +104,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveS3(w, r, reqID)
 		return
 	}
-	defer s.guardBody(w, r, false, maxBody+1)()
+	r, release := s.guardBody(w, r, false, maxBody+1)
+	defer release()
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
 	if err != nil {
 		werr := wire.Errorf(http.StatusBadRequest, "IncompleteBody", "The request body could not be read")
