@@ -194,9 +194,9 @@ func imdsEnvironment(base string, ecs *imds.ECS, region, endpoint string) string
 		fmt.Fprintf(&b, "  export AWS_EC2_METADATA_SERVICE_ENDPOINT=%s/\n", base)
 		b.WriteString("  export AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv4\n")
 	}
-	fmt.Fprintf(&b, "  export AWS_REGION=%s AWS_DEFAULT_REGION=%s\n", region, region)
+	fmt.Fprintf(&b, "  export AWS_REGION=%s\n  export AWS_DEFAULT_REGION=%s\n", region, region)
 	fmt.Fprintf(&b, "  export AWS_ENDPOINT_URL=%s\n", strings.TrimRight(endpoint, "/"))
-	b.WriteString("  export AWS_SHARED_CREDENTIALS_FILE=/dev/null AWS_CONFIG_FILE=/dev/null\n")
+	b.WriteString("  export AWS_SHARED_CREDENTIALS_FILE=/dev/null\n  export AWS_CONFIG_FILE=/dev/null\n")
 	b.WriteString("  unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_EC2_METADATA_DISABLED AWS_CONTAINER_CREDENTIALS_RELATIVE_URI\n")
 	fmt.Fprintf(&b, "  # the AWS CLI before v2.13 ignores AWS_ENDPOINT_URL: aws --endpoint-url %s …\n", strings.TrimRight(endpoint, "/"))
 	return b.String()
