@@ -95,6 +95,7 @@ func runEach(cmd *cobra.Command, f *eachFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnEndpoint(ctx, cmd.ErrOrStderr(), aws.ToString(cfg.BaseEndpoint), args)
 	results := make([]outcome, len(targets))
 	var outMu sync.Mutex
 	sem := make(chan struct{}, f.parallel)
@@ -209,7 +210,7 @@ func runInAccount(ctx context.Context, cfg aws.Config, f *eachFlags, t target, a
 		return o
 	}
 	child := exec.CommandContext(ctx, args[0], args[1:]...)
-	child.Env = append(withoutCredentials(os.Environ()), append(creds.Env(), "IAMLOCAL_ACCOUNT_ID="+t.id)...)
+	child.Env = childEnv(os.Environ(), aws.ToString(cfg.BaseEndpoint), append(creds.Env(), "IAMLOCAL_ACCOUNT_ID="+t.id)...)
 	child.Stdout = &prefixWriter{w: stdout, prefix: t.id + " | ", mu: mu}
 	child.Stderr = &prefixWriter{w: stderr, prefix: t.id + " | ", mu: mu}
 	err = child.Run()
