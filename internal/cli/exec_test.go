@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,5 +181,31 @@ func TestEndpointWarning(t *testing.T) {
 	}
 	if msg := endpointWarning(ctx, "", []string{fake("2.9.19"), "s3", "ls"}); msg != "" {
 		t.Errorf("no endpoint configured, yet: %q", msg)
+	}
+}
+
+// Issue 13 item 9: with no server at the endpoint, one line says which endpoint could
+// not be reached and how to start a server there — not the SDK's retry chatter.
+func TestServerDownIsOneLine(t *testing.T) {
+	credsEnv(t, "AKIAIOSFODNN7EXAMPLE", "secret")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	for _, args := range [][]string{
+		{"exec", "--endpoint-url", endpoint, "--role-arn", "arn:aws:iam::111111111111:role/r", "--", "true"},
+		{"export", "--endpoint-url", endpoint, "--role-arn", "arn:aws:iam::111111111111:role/r"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := Main(args, nil, &out, &errOut); code == 0 {
+			t.Fatalf("%s: exit 0 with no server", args[0])
+		}
+		got := strings.TrimSpace(errOut.String())
+		want := "iamlocal: could not reach " + endpoint + " (connection refused): is iamlocal serve running? Start it with: iamlocal serve --addr " + ln.Addr().String()
+		if got != want {
+			t.Fatalf("%s: %q\nwant %q", args[0], got, want)
+		}
 	}
 }
