@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/aws/smithy-go"
+	"github.com/iamlocal/iamlocal/internal/store"
 	"github.com/spf13/cobra"
 )
 
@@ -58,7 +59,10 @@ Start with:  iamlocal serve --demo`,
 	}
 	root.AddCommand(newEvalCmd(), newServeCmd(), newRootKeyCmd(), newDecodeCmd(), newExecCmd(), newExportCmd(), newEachCmd(), newImdsCmd())
 	root.AddCommand(newApplyCmd())
-	root.AddCommand(newExplainCmd(), newDoctorCmd(), newGraphCmd())
+	root.AddCommand(newExplainCmd(), newDoctorCmd(), newGraphCmd(), newVersionCmd())
+	version, commit, goVersion := buildVersion()
+	root.Version = fmt.Sprintf("%s (commit %s, %s, data schema %d)", version, commit, goVersion, store.SchemaVersion)
+	root.SetVersionTemplate("iamlocal {{.Version}}\n")
 	return root
 }
 
