@@ -13,7 +13,7 @@ import (
 
 func newEvalCmd() *cobra.Command {
 	var file string
-	var asJSON bool
+	var asJSON, strict bool
 	cmd := &cobra.Command{
 		Use:   "eval [-f FILE|-] [--json]",
 		Short: "Decide requests offline with the policy engine and explain each decision",
@@ -22,7 +22,14 @@ a principal, an action, a resource, a context and the policies of every layer th
 applies (identity, permissions boundary, session, resource, VPC endpoint, SCP and RCP
 levels). It prints each decision — allowed, explicitDeny or implicitDeny — with the
 layers that blocked it, the statements that applied and the context keys that were
-missing. Invalid input exits with status 2.`,
+missing.
+
+Like the IAM policy simulator, eval decides documents that the API doors storing them
+would refuse (a trust policy with a Resource, a resource policy without a Principal…),
+giving each element AWS's documented meaning and listing every finding as a warning;
+--strict refuses them instead. Invalid input (unparseable JSON, an element of the wrong
+type, an unknown request field) exits with status 2; in an array, the bad request gets
+an error entry in its place and the others are decided.`,
 		Example: `  iamlocal eval -f examples/eval/cross-account-s3.json
   iamlocal eval --json < request.json
   echo '{"principal":"arn:aws:iam::111111111111:root","action":"s3:ListBucket","resource":"arn:aws:s3:::b"}' | iamlocal eval`,
@@ -32,7 +39,7 @@ missing. Invalid input exits with status 2.`,
 			if err != nil {
 				return &exitError{2, err}
 			}
-			cases, array, err := evalinput.Parse(data, evalinput.Options{Now: time.Now()})
+			cases, array, err := evalinput.Parse(data, evalinput.Options{Now: time.Now(), Strict: strict})
 			if err != nil {
 				return &exitError{2, err}
 			}
@@ -40,22 +47,40 @@ missing. Invalid input exits with status 2.`,
 			if asJSON {
 				var outs []evalinput.Output
 				for _, c := range cases {
-					outs = append(outs, evalinput.NewOutput(c.Decide()))
+					outs = append(outs, c.Output())
 				}
-				return writeJSON(out, outs, array)
-			}
-			for i, c := range cases {
-				if i > 0 {
-					fmt.Fprintln(out)
+				if err := writeJSON(out, outs, array); err != nil {
+					return err
 				}
-				evalinput.WriteText(out, c, c.Decide())
+			} else {
+				for i, c := range cases {
+					if i > 0 {
+						fmt.Fprintln(out)
+					}
+					evalinput.WriteCase(out, c)
+				}
 			}
-			return nil
+			return badRequests(cases)
 		},
 	}
 	cmd.Flags().StringVarP(&file, "file", "f", "-", "read requests from `FILE` (- for standard input)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print decisions as JSON")
+	cmd.Flags().BoolVar(&strict, "strict", false, "refuse policies that the doors storing them would refuse, instead of warning")
 	return cmd
+}
+
+// badRequests is exit status 2 when some requests of a batch could not be read.
+func badRequests(cases []*evalinput.Case) error {
+	bad := 0
+	for _, c := range cases {
+		if c.Err != nil {
+			bad++
+		}
+	}
+	if bad == 0 {
+		return nil
+	}
+	return &exitError{2, fmt.Errorf("%d of %d requests could not be read (their entries say why)", bad, len(cases))}
 }
 
 func readInput(stdin io.Reader, file string) ([]byte, error) {

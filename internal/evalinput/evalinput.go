@@ -18,6 +18,10 @@ import (
 type Options struct {
 	// Now, when set, fills aws:CurrentTime and aws:EpochTime unless a request sets them.
 	Now time.Time
+	// Strict refuses a request whose policies the doors that store them would refuse.
+	// Otherwise such a request is decided, as the IAM policy simulator decides it, and
+	// each finding becomes a warning of its decision.
+	Strict bool
 }
 
 // Matched is one statement that applied to a request.
@@ -30,12 +34,37 @@ type Matched struct {
 	Effect    string `json:"effect"`
 }
 
-// Output is one decision in the `--json` shape.
+// Output is one decision in the `--json` shape, or, for a request that could not be
+// read, its error in the decision's place.
 type Output struct {
-	Decision           string    `json:"decision"`
-	BlockedBy          []string  `json:"blockedBy"`
-	MatchedStatements  []Matched `json:"matchedStatements"`
-	MissingContextKeys []string  `json:"missingContextKeys"`
+	Decision           string      `json:"decision"`
+	BlockedBy          []string    `json:"blockedBy"`
+	MatchedStatements  []Matched   `json:"matchedStatements"`
+	MissingContextKeys []string    `json:"missingContextKeys"`
+	Warnings           []Warning   `json:"warnings,omitempty"`
+	Error              *InputError `json:"-"`
+}
+
+// MarshalJSON writes an error entry as {"error": …, "field": …} alone.
+func (o Output) MarshalJSON() ([]byte, error) {
+	if o.Error != nil {
+		return json.Marshal(struct {
+			Error string `json:"error"`
+			Field string `json:"field,omitempty"`
+		}{o.Error.Error(), o.Error.Field})
+	}
+	type plain Output
+	return json.Marshal(plain(o))
+}
+
+// Warning is a finding of the door that would store one of the request's policies:
+// the request is decided anyway, with the element meaning what AWS documents.
+type Warning struct {
+	Layer     string `json:"layer"`
+	Level     *int   `json:"level,omitempty"`
+	Policy    int    `json:"policy"`
+	Statement *int   `json:"statement,omitempty"` // absent: the document as a whole
+	Message   string `json:"message"`
 }
 
 // InputError is invalid input, naming the request and the field at fault.
@@ -54,10 +83,12 @@ func (e *InputError) Error() string {
 
 func (e *InputError) Unwrap() error { return e.Err }
 
-// Case is one request ready for the engine.
+// Case is one request ready for the engine, or the error that kept it from being read.
 type Case struct {
-	Request policy.Request
-	Input   authz.Input
+	Request  policy.Request
+	Input    authz.Input
+	Warnings []Warning
+	Err      *InputError
 }
 
 // rawRequest is the wire form of one request.
@@ -81,7 +112,9 @@ type rawRequest struct {
 	ServiceLinkedRole         bool                       `json:"serviceLinkedRole"`
 }
 
-// Parse reads one request object or an array of them. array reports which.
+// Parse reads one request object or an array of them; array reports which. A single
+// request that cannot be read is the error; in an array, each such request is a Case
+// with Err set, in its place, and the others are decided.
 func Parse(data []byte, opts Options) (cases []*Case, array bool, err error) {
 	data = bytes.TrimSpace(data)
 	var raws []json.RawMessage
@@ -97,7 +130,10 @@ func Parse(data []byte, opts Options) (cases []*Case, array bool, err error) {
 		c, err := parseOne(raw, opts)
 		if err != nil {
 			err.Index = i
-			return nil, array, err
+			if !array {
+				return nil, false, err
+			}
+			c = &Case{Err: err}
 		}
 		cases = append(cases, c)
 	}
@@ -152,7 +188,7 @@ func parseOne(raw json.RawMessage, opts Options) (*Case, *InputError) {
 	}
 
 	in := &c.Input
-	if e := parseInput(&r, in); e != nil {
+	if e := parseInput(&r, in, opts.Strict, &c.Warnings); e != nil {
 		return nil, e
 	}
 	in.ManagementAccount = r.ManagementAccount
@@ -166,35 +202,45 @@ func parseOne(raw json.RawMessage, opts Options) (*Case, *InputError) {
 	return c, nil
 }
 
-// parseInput compiles every policy of the request, naming the field of one that fails.
-func parseInput(r *rawRequest, in *authz.Input) *InputError {
+// parseInput compiles every policy of the request, naming the field of one that fails;
+// leniently, the doors' findings become warnings.
+func parseInput(r *rawRequest, in *authz.Input, strict bool, warnings *[]Warning) *InputError {
 	var err *InputError
-	one := func(field string, raw json.RawMessage, kind policy.Kind) *policy.Policy {
+	parse := policy.ParseLenient
+	if strict {
+		parse = policy.Parse
+	}
+	// one compiles the policy at index i (of level, for SCPs and RCPs) of a layer.
+	one := func(field string, layer authz.Layer, level, i int, raw json.RawMessage, kind policy.Kind) *policy.Policy {
 		if err != nil || len(raw) == 0 || string(raw) == "null" {
 			return nil
 		}
-		p, e := policy.Parse(raw, kind)
+		p, e := parse(raw, kind)
 		if e != nil {
 			err = &InputError{Field: field, Err: e}
+			return nil
+		}
+		for _, f := range p.Findings {
+			*warnings = append(*warnings, newWarning(layer, level, i, f))
 		}
 		return p
 	}
-	list := func(field string, raws []json.RawMessage, kind policy.Kind) []*policy.Policy {
+	list := func(field string, layer authz.Layer, level int, raws []json.RawMessage, kind policy.Kind) []*policy.Policy {
 		var out []*policy.Policy
 		for i, raw := range raws {
-			if p := one(fmt.Sprintf("%s[%d]", field, i), raw, kind); p != nil {
+			if p := one(fmt.Sprintf("%s[%d]", field, i), layer, level, i, raw, kind); p != nil {
 				out = append(out, p)
 			}
 		}
 		return out
 	}
-	levels := func(field string, raws [][]json.RawMessage, kind policy.Kind) [][]*policy.Policy {
+	levels := func(field string, layer authz.Layer, raws [][]json.RawMessage, kind policy.Kind) [][]*policy.Policy {
 		if raws == nil {
 			return nil
 		}
 		out := make([][]*policy.Policy, len(raws))
 		for i, lv := range raws {
-			out[i] = list(fmt.Sprintf("%s[%d]", field, i), lv, kind)
+			out[i] = list(fmt.Sprintf("%s[%d]", field, i), layer, i, lv, kind)
 		}
 		return out
 	}
@@ -215,14 +261,31 @@ func parseInput(r *rawRequest, in *authz.Input) *InputError {
 	if in.ResourceKind == authz.TrustPolicy || (in.ResourceKind == authz.AutoKind && authz.IsTrustRequest(r.Action, r.Resource)) {
 		resourceKind = policy.Trust
 	}
-	in.Identity = list("identityPolicies", r.IdentityPolicies, policy.Identity)
-	in.Boundary = one("permissionsBoundary", r.PermissionsBoundary, policy.Boundary)
-	in.Session = list("sessionPolicies", r.SessionPolicies, policy.Session)
-	in.Resource = one("resourcePolicy", r.ResourcePolicy, resourceKind)
-	in.Endpoint = one("endpointPolicy", r.EndpointPolicy, policy.Endpoint)
-	in.SCPs = levels("scps", r.SCPs, policy.SCP)
-	in.RCPs = levels("rcps", r.RCPs, policy.RCP)
+	in.Identity = list("identityPolicies", authz.Identity, -1, r.IdentityPolicies, policy.Identity)
+	in.Boundary = one("permissionsBoundary", authz.PermissionsBoundary, -1, 0, r.PermissionsBoundary, policy.Boundary)
+	in.Session = list("sessionPolicies", authz.Session, -1, r.SessionPolicies, policy.Session)
+	in.Resource = one("resourcePolicy", authz.Resource, -1, 0, r.ResourcePolicy, resourceKind)
+	in.Endpoint = one("endpointPolicy", authz.Endpoint, -1, 0, r.EndpointPolicy, policy.Endpoint)
+	in.SCPs = levels("scps", authz.SCP, r.SCPs, policy.SCP)
+	in.RCPs = levels("rcps", authz.RCP, r.RCPs, policy.RCP)
 	return err
+}
+
+// newWarning places a door finding: its layer, level (SCPs, RCPs), policy and statement.
+func newWarning(layer authz.Layer, level, i int, f *policy.Error) Warning {
+	msg := f.Message
+	if f.Element != "" {
+		msg = f.Element + ": " + msg
+	}
+	w := Warning{Layer: layer.String(), Policy: i, Message: msg}
+	if level >= 0 {
+		w.Level = &level
+	}
+	if f.Statement >= 0 {
+		st := f.Statement
+		w.Statement = &st
+	}
+	return w
 }
 
 // readContext turns the JSON context into engine form; the clock fills the time keys.
@@ -301,6 +364,17 @@ func (c *Case) Decide() *authz.Decision {
 	return d
 }
 
+// Output decides the case and renders the decision, its warnings included, or the
+// case's error.
+func (c *Case) Output() Output {
+	if c.Err != nil {
+		return Output{Error: c.Err}
+	}
+	o := NewOutput(c.Decide())
+	o.Warnings = c.Warnings
+	return o
+}
+
 // NewOutput renders a decision in the `--json` shape.
 func NewOutput(d *authz.Decision) Output {
 	o := Output{Decision: d.Outcome.String(), BlockedBy: []string{}, MatchedStatements: []Matched{}, MissingContextKeys: []string{}}
@@ -327,7 +401,7 @@ func Evaluate(data []byte, opts Options) (outs []Output, array bool, err error) 
 		return nil, array, err
 	}
 	for _, c := range cases {
-		outs = append(outs, NewOutput(c.Decide()))
+		outs = append(outs, c.Output())
 	}
 	return outs, array, nil
 }

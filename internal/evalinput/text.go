@@ -9,6 +9,26 @@ import (
 	"github.com/iamlocal/iamlocal/internal/reasons"
 )
 
+// WriteCase explains a case's decision, its warnings, or the error that kept it from
+// being read.
+func WriteCase(w io.Writer, c *Case) {
+	if c.Err != nil {
+		fmt.Fprintf(w, "error: %v\n", c.Err)
+		return
+	}
+	WriteText(w, c, c.Decide())
+	for _, wn := range c.Warnings {
+		where := fmt.Sprintf("%s policy %d", wn.Layer, wn.Policy)
+		if wn.Level != nil {
+			where = fmt.Sprintf("%s level %d policy %d", wn.Layer, *wn.Level, wn.Policy)
+		}
+		if wn.Statement != nil {
+			where += fmt.Sprintf(" statement %d", *wn.Statement)
+		}
+		fmt.Fprintf(w, "  warning:  %s: %s (its door would refuse this document)\n", where, wn.Message)
+	}
+}
+
 // WriteText explains a decision for a person: what was asked, the outcome, which
 // layers decided and why, and the statements that applied.
 func WriteText(w io.Writer, c *Case, d *authz.Decision) {

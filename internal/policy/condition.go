@@ -24,6 +24,7 @@ type condition struct {
 	times []int64        // Date*, Unix nanoseconds
 	nets  []netip.Prefix // IpAddress
 	strs  []string       // Bool (lower case), Binary, Null
+	never bool           // a condition a door would refuse, decided leniently: it never holds
 }
 
 type setQualifier uint8
@@ -97,25 +98,35 @@ var operators = map[string]*operator{
 	"Null":                      {family: fNull},
 }
 
+// operatorsFolded finds operators by their lower-case names: AWS matches operator
+// names without regard to case (a policy with "stringequals" is accepted and works).
+var operatorsFolded = func() map[string]*operator {
+	m := make(map[string]*operator, len(operators))
+	for name, op := range operators {
+		m[strings.ToLower(name)] = op
+	}
+	return m
+}()
+
 // parseOperator splits "ForAnyValue:StringLikeIfExists" into its parts.
 func parseOperator(name string) (*operator, setQualifier, bool, error) {
-	base, set := name, single
-	if q, rest, ok := strings.Cut(name, ":"); ok {
+	base, set := strings.ToLower(name), single
+	if q, rest, ok := strings.Cut(base, ":"); ok {
 		switch q {
-		case "ForAllValues":
+		case "forallvalues":
 			set = forAllValues
-		case "ForAnyValue":
+		case "foranyvalue":
 			set = forAnyValue
 		default:
 			return nil, 0, false, fmt.Errorf("Invalid Condition type : %s (the set operators are ForAllValues and ForAnyValue)", name)
 		}
 		base = rest
 	}
-	if op, ok := operators[base]; ok {
+	if op, ok := operatorsFolded[base]; ok {
 		return op, set, false, nil
 	}
-	if b, ok := strings.CutSuffix(base, "IfExists"); ok {
-		if op, ok := operators[b]; ok && op.family != fNull {
+	if b, ok := strings.CutSuffix(base, "ifexists"); ok {
+		if op, ok := operatorsFolded[b]; ok && op.family != fNull {
 			return op, set, true, nil
 		}
 	}
@@ -220,6 +231,9 @@ func parseDate(s string) (int64, bool) {
 
 // eval decides the condition for a request.
 func (c *condition) eval(r *Request) bool {
+	if c.never {
+		return false
+	}
 	values, present := r.Lookup(c.key)
 	present = present && len(values) > 0
 	if c.op.family == fNull {

@@ -58,23 +58,33 @@ func (n *node) get(key string) *node {
 const maxDepth = 32
 
 // parseTree reads exactly one JSON value from doc.
-func parseTree(doc []byte) (*node, error) {
+// parseTree reads a JSON document. badChar is the first character outside IAM's
+// alphabet in a string or key (a door's finding, not a JSON error), or nil.
+func parseTree(doc []byte) (n *node, badChar, err error) {
 	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.UseNumber()
 	p := &treeParser{dec: dec, doc: doc}
-	n, err := p.value(0)
+	n, err = p.value(0)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after the policy document")
+		return nil, nil, errors.New("unexpected data after the policy document")
 	}
-	return n, nil
+	return n, p.badChar, nil
 }
 
 type treeParser struct {
-	dec *json.Decoder
-	doc []byte
+	dec     *json.Decoder
+	doc     []byte
+	badChar error
+}
+
+// checkChars notes the first string holding a character IAM does not allow.
+func (p *treeParser) checkChars(s string) {
+	if p.badChar == nil {
+		p.badChar = checkCharacters(s)
+	}
 }
 
 // tokenStart finds where the next token begins: after the previous token, skipping
@@ -108,10 +118,9 @@ func (p *treeParser) value(depth int) (*node, error) {
 			return nil, err
 		}
 	case string:
-		// Escapes such as \u4e2d decode to characters the raw text did not show.
-		if err := checkCharacters(t); err != nil {
-			return nil, err
-		}
+		// Checked decoded: escapes such as \u4e2d hide characters from the raw text,
+		// and invalid UTF-8 decodes to U+FFFD, which is outside the alphabet too.
+		p.checkChars(t)
 		n.kind, n.str = kString, t
 	case json.Number:
 		n.kind, n.str = kNumber, t.String()
@@ -132,9 +141,7 @@ func (p *treeParser) object(n *node, depth int) error {
 			return syntaxError(err)
 		}
 		key := tok.(string) // the decoder guarantees object keys are strings
-		if err := checkCharacters(key); err != nil {
-			return err
-		}
+		p.checkChars(key)
 		if n.get(key) != nil {
 			return fmt.Errorf("duplicate element %q", key)
 		}

@@ -24,6 +24,9 @@ func (st *Statement) MatchesAction(action string) bool {
 // matchesAction matches a lower-cased action: action patterns are lower-cased when
 // compiled, so the comparison is exact and fast.
 func (st *Statement) matchesAction(action string) bool {
+	if st.inert {
+		return false
+	}
 	for i := range st.actions {
 		if st.actions[i].match(action, 0, nil) {
 			return !st.notAction
@@ -54,6 +57,8 @@ func (st *Statement) MatchesResource(r *Request) bool {
 // A statement without either applies to the caller it is attached to (Direct).
 func (st *Statement) MatchesPrincipal(c *Caller) PrincipalMatch {
 	switch {
+	case st.nobody:
+		return NoPrincipalMatch
 	case st.principal == nil:
 		return Direct
 	case st.notPrincipal:

@@ -4,6 +4,7 @@
 package policy
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -65,6 +66,9 @@ type Policy struct {
 	ID         string
 	Statements []Statement
 	Text       string
+	// Findings are what the door storing the document would refuse it for; only
+	// ParseLenient returns a policy that has any.
+	Findings []*Error
 }
 
 // Statement is one compiled statement.
@@ -83,6 +87,8 @@ type Statement struct {
 	notResource  bool
 	anyResource  bool // no Resource element (trust policies)
 	conditions   []condition
+	nobody       bool // matches no principal: a lenient statement without a Principal where one is needed
+	inert        bool // matches nothing: a lenient statement without a valid Effect, or with contradicting elements
 }
 
 // Error is IAM's MalformedPolicyDocument, naming the statement and element at fault.
@@ -114,17 +120,53 @@ func (e *Error) Error() string {
 	return b.String()
 }
 
-// Parse validates a policy document of the given kind and compiles it.
+// Parse validates a policy document of the given kind, as the API door that stores
+// it does, and compiles it: the first problem is an *Error.
 func Parse(doc []byte, kind Kind) (*Policy, error) {
+	return (&parser{}).parse(doc, kind)
+}
+
+// ParseLenient compiles any policy document that is valid JSON of the policy shape,
+// as the IAM policy simulator decides documents its doors would refuse. What a door
+// would refuse is listed in Policy.Findings, and the element means what AWS documents
+// it to mean (a resource policy statement without a principal matches no one,
+// NotPrincipal with Allow allows everyone but those listed, an invalid principal or
+// action matches nothing). Unparseable JSON and elements of the wrong JSON type (a
+// number as Effect) remain errors.
+func ParseLenient(doc []byte, kind Kind) (*Policy, error) {
+	return (&parser{lenient: true}).parse(doc, kind)
+}
+
+// parser reads one document, strictly (the first door finding is the error) or
+// leniently (findings are collected and the document is decided anyway).
+type parser struct {
+	lenient  bool
+	findings []*Error
+}
+
+// door reports a problem the door that stores the document refuses it for: an error
+// when strict, a finding when lenient (nil: carry on with AWS's meaning).
+func (ps *parser) door(stmt int, sid, element, format string, args ...any) error {
+	e := &Error{Statement: stmt, Sid: sid, Element: element, Message: fmt.Sprintf(format, args...)}
+	if !ps.lenient {
+		return e
+	}
+	ps.findings = append(ps.findings, e)
+	return nil
+}
+
+func (ps *parser) parse(doc []byte, kind Kind) (*Policy, error) {
 	docErr := func(element, format string, args ...any) error {
 		return &Error{Statement: -1, Element: element, Message: fmt.Sprintf(format, args...)}
 	}
-	if err := checkCharacters(string(doc)); err != nil {
-		return nil, docErr("", "%v", err)
-	}
-	root, err := parseTree(doc)
+	root, badChar, err := parseTree(doc)
 	if err != nil {
 		return nil, docErr("", "Syntax errors in policy: %v", err)
+	}
+	if badChar != nil {
+		if err := ps.door(-1, "", "", "%v", badChar); err != nil {
+			return nil, err
+		}
 	}
 	if root.kind != kObject {
 		return nil, docErr("", "Syntax errors in policy: the document must be a JSON object, not %s", root.kind)
@@ -134,10 +176,15 @@ func Parse(doc []byte, kind Kind) (*Policy, error) {
 	for _, f := range root.fields {
 		switch f.key {
 		case "Version":
-			if f.val.kind != kString || (f.val.str != Version2012 && f.val.str != Version2008) {
-				return nil, docErr("Version", "The policy must use Version %q or %q", Version2012, Version2008)
+			if f.val.kind != kString {
+				return nil, docErr("Version", "must be a string")
 			}
 			p.Version = f.val.str
+			if p.Version != Version2012 && p.Version != Version2008 {
+				if err := ps.door(-1, "", "Version", "The policy must use Version %q or %q", Version2012, Version2008); err != nil {
+					return nil, err
+				}
+			}
 		case "Id":
 			if f.val.kind != kString {
 				return nil, docErr("Id", "must be a string")
@@ -146,11 +193,15 @@ func Parse(doc []byte, kind Kind) (*Policy, error) {
 		case "Statement":
 			stmts = f.val
 		default:
-			return nil, docErr(f.key, "Unknown field %s: a policy has Version, Id and Statement", f.key)
+			if err := ps.door(-1, "", f.key, "Unknown field %s: a policy has Version, Id and Statement", f.key); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if stmts == nil {
-		return nil, docErr("Statement", "Missing required field Statement")
+		err := ps.door(-1, "", "Statement", "Missing required field Statement")
+		p.Findings = ps.findings
+		return p, err
 	}
 	list := []*node{stmts}
 	switch stmts.kind {
@@ -161,23 +212,28 @@ func Parse(doc []byte, kind Kind) (*Policy, error) {
 		return nil, docErr("Statement", "must be an object or an array of objects, not %s", stmts.kind)
 	}
 	if len(list) == 0 {
-		return nil, docErr("Statement", "The policy must contain at least one statement")
+		if err := ps.door(-1, "", "Statement", "The policy must contain at least one statement"); err != nil {
+			return nil, err
+		}
 	}
 	sids := map[string]bool{}
 	for i, sn := range list {
-		st, err := parseStatement(sn, i, p.Version == Version2012, kind)
+		st, err := ps.parseStatement(sn, i, p.Version == Version2012, kind)
 		if err != nil {
 			return nil, err
 		}
 		if st.Sid != "" {
 			if sids[st.Sid] {
-				return nil, &Error{Statement: i, Sid: st.Sid, Element: "Sid", Message: "Statement IDs (SID) in a single policy must be unique"}
+				if err := ps.door(i, st.Sid, "Sid", "Statement IDs (SID) in a single policy must be unique"); err != nil {
+					return nil, err
+				}
 			}
 			sids[st.Sid] = true
 		}
 		st.Start, st.End = position(doc, sn.start), position(doc, sn.end)
 		p.Statements = append(p.Statements, st)
 	}
+	p.Findings = ps.findings
 	return p, nil
 }
 
@@ -199,121 +255,140 @@ var statementElements = map[string]bool{
 	"NotAction": true, "Resource": true, "NotResource": true, "Condition": true,
 }
 
-func parseStatement(n *node, index int, vars bool, kind Kind) (Statement, error) {
+func (ps *parser) parseStatement(n *node, index int, vars bool, kind Kind) (Statement, error) {
 	st := Statement{Index: index}
-	fail := func(element, format string, args ...any) (Statement, error) {
+	typeErr := func(element, format string, args ...any) (Statement, error) {
 		return Statement{}, &Error{Statement: index, Sid: st.Sid, Element: element, Message: fmt.Sprintf(format, args...)}
 	}
+	door := func(element, format string, args ...any) error {
+		return ps.door(index, st.Sid, element, format, args...)
+	}
 	if n.kind != kObject {
-		return fail("", "a statement must be an object, not %s", n.kind)
+		return typeErr("", "a statement must be an object, not %s", n.kind)
 	}
 	if sid := n.get("Sid"); sid != nil {
 		if sid.kind != kString {
-			return fail("Sid", "must be a string")
+			return typeErr("Sid", "must be a string")
 		}
 		st.Sid = sid.str
 		if kind.iamGrammar() && !isAlnum(st.Sid) {
-			return fail("Sid", "Statement IDs (SID) must be alpha-numeric")
+			if err := door("Sid", "Statement IDs (SID) must be alpha-numeric"); err != nil {
+				return Statement{}, err
+			}
 		}
 	}
 	for _, f := range n.fields {
 		if !statementElements[f.key] {
-			return fail(f.key, "Unknown field %s", f.key)
+			if err := door(f.key, "Unknown field %s", f.key); err != nil {
+				return Statement{}, err
+			}
 		}
 	}
-	if err := st.parseEffect(n.get("Effect")); err != nil {
-		return fail("Effect", "%v", err)
-	}
-	if err := st.parsePrincipal(n, kind); err != nil {
-		return Statement{}, &Error{Statement: index, Sid: st.Sid, Element: err.element, Message: err.msg}
-	}
-	if err := st.parseActions(n, kind); err != nil {
-		return Statement{}, &Error{Statement: index, Sid: st.Sid, Element: err.element, Message: err.msg}
-	}
-	if err := st.parseResources(n, vars, kind); err != nil {
-		return Statement{}, &Error{Statement: index, Sid: st.Sid, Element: err.element, Message: err.msg}
-	}
-	if c := n.get("Condition"); c != nil {
-		conds, err := parseConditions(c, vars)
-		if err != nil {
-			return fail("Condition", "%v", err)
+	for _, step := range []func(*node, bool, Kind, doorFunc) error{st.parseEffect, st.parsePrincipal, st.parseActions, st.parseResources, st.parseConditions} {
+		if err := step(n, vars, kind, door); err != nil {
+			var ee *elementError
+			if errors.As(err, &ee) {
+				return typeErr(ee.element, "%s", ee.msg)
+			}
+			return Statement{}, err
 		}
-		st.conditions = conds
 	}
-	if kind == RCP && st.Effect == Allow && !st.isFullAccess() {
-		return fail("Effect", "The effect Allow is supported only in the RCPFullAWSAccess policy; custom RCP statements deny")
+	if kind == RCP && st.Effect == Allow && !st.isFullAccess() && !st.inert {
+		if err := door("Effect", "The effect Allow is supported only in the RCPFullAWSAccess policy; custom RCP statements deny"); err != nil {
+			return Statement{}, err
+		}
 	}
 	return st, nil
 }
 
-// elementError names the element at fault inside a statement.
+// doorFunc reports a door finding about an element of the statement being read: an
+// error when strict, nil when lenient (the reader then goes on with AWS's meaning).
+type doorFunc func(element, format string, args ...any) error
+
+// elementError is an element of the wrong JSON type: an error in both modes.
 type elementError struct{ element, msg string }
+
+func (e *elementError) Error() string { return e.element + ": " + e.msg }
 
 func elemErr(element, format string, args ...any) *elementError {
 	return &elementError{element, fmt.Sprintf(format, args...)}
 }
 
-func (st *Statement) parseEffect(n *node) error {
-	if n == nil {
-		return fmt.Errorf("Missing required field Effect")
+func (st *Statement) parseEffect(n *node, _ bool, _ Kind, door doorFunc) error {
+	e := n.get("Effect")
+	switch {
+	case e == nil:
+		st.inert = true
+		return door("Effect", "Missing required field Effect")
+	case e.kind != kString:
+		return elemErr("Effect", "must be a string")
 	}
-	if n.kind != kString {
-		return fmt.Errorf("must be a string")
-	}
-	switch n.str {
+	switch e.str {
 	case "Allow":
 		st.Effect = Allow
 	case "Deny":
 		st.Effect = Deny
 	default:
-		return fmt.Errorf("Invalid effect: %s (must be Allow or Deny, with that case)", n.str)
+		st.inert = true // neither Allow nor Deny: it can do neither
+		return door("Effect", "Invalid effect: %s (must be Allow or Deny, with that case)", e.str)
 	}
 	return nil
 }
 
-func (st *Statement) parsePrincipal(n *node, kind Kind) *elementError {
+func (st *Statement) parsePrincipal(n *node, _ bool, kind Kind, door doorFunc) error {
 	pn, npn := n.get("Principal"), n.get("NotPrincipal")
 	name := "Principal"
 	switch {
 	case pn != nil && npn != nil:
-		return elemErr("NotPrincipal", "a statement cannot have both Principal and NotPrincipal")
+		st.inert = true
+		return door("NotPrincipal", "a statement cannot have both Principal and NotPrincipal")
 	case npn != nil:
 		name, pn, st.notPrincipal = "NotPrincipal", npn, true
 	}
 	if !kind.hasPrincipal() {
 		if pn != nil {
-			return elemErr(name, "Policy document should not specify a principal (%s policies apply to the principal they are attached to)", kind)
+			// Leniently, the statement applies to the principal the policy is attached to.
+			st.notPrincipal = false
+			return door(name, "Policy document should not specify a principal (%s policies apply to the principal they are attached to)", kind)
 		}
 		return nil
 	}
 	if pn == nil {
-		return elemErr("Principal", "Missing required field Principal (%s policies must name who they apply to)", kind)
+		st.nobody = true
+		return door("Principal", "Missing required field Principal (%s policies must name who they apply to)", kind)
 	}
 	if st.notPrincipal && (kind == Trust || kind == RCP) {
-		return elemErr("NotPrincipal", "NotPrincipal is not supported in %s policies", kind)
+		if err := door("NotPrincipal", "NotPrincipal is not supported in %s policies", kind); err != nil {
+			return err
+		}
 	}
-	if st.notPrincipal && st.Effect == Allow {
-		return elemErr("NotPrincipal", "NotPrincipal must be used with \"Effect\":\"Deny\"")
+	if st.notPrincipal && st.Effect == Allow && !st.inert {
+		if err := door("NotPrincipal", "NotPrincipal must be used with \"Effect\":\"Deny\""); err != nil {
+			return err
+		}
 	}
-	ps, err := parsePrincipal(pn)
+	set, err := parsePrincipal(pn, name, func(format string, args ...any) error { return door(name, format, args...) })
 	if err != nil {
-		return elemErr(name, "%v", err)
+		return err
 	}
-	if kind == RCP && !ps.any {
-		return elemErr("Principal", "RCPs support only \"Principal\": \"*\"; restrict principals with conditions")
+	if kind == RCP && !set.any {
+		if err := door("Principal", "RCPs support only \"Principal\": \"*\"; restrict principals with conditions"); err != nil {
+			return err
+		}
 	}
-	st.principal = ps
+	st.principal = set
 	return nil
 }
 
-func (st *Statement) parseActions(n *node, kind Kind) *elementError {
+func (st *Statement) parseActions(n *node, _ bool, kind Kind, door doorFunc) error {
 	an, nan := n.get("Action"), n.get("NotAction")
 	name := "Action"
 	switch {
 	case an != nil && nan != nil:
-		return elemErr("NotAction", "a statement cannot have both Action and NotAction")
+		st.inert = true
+		return door("NotAction", "a statement cannot have both Action and NotAction")
 	case an == nil && nan == nil:
-		return elemErr("Action", "Policy statement must contain actions (Action or NotAction)")
+		return door("Action", "Policy statement must contain actions (Action or NotAction)") // and matches none
 	case nan != nil:
 		name, an, st.notAction = "NotAction", nan, true
 	}
@@ -322,15 +397,22 @@ func (st *Statement) parseActions(n *node, kind Kind) *elementError {
 		return elemErr(name, "%v", err)
 	}
 	if len(actions) == 0 {
-		return elemErr(name, "Policy statement must contain actions")
+		if err := door(name, "Policy statement must contain actions"); err != nil {
+			return err
+		}
 	}
 	for _, a := range actions {
 		if err := checkAction(a); err != nil {
-			return elemErr(name, "%v", err)
+			if err := door(name, "%v", err); err != nil {
+				return err
+			}
 		}
 		if kind == Trust && !st.notAction && a != "*" && !hasPrefixFold(a, "sts:") {
-			return elemErr(name, "AssumeRole policy may only specify STS actions, not %q", a)
+			if err := door(name, "AssumeRole policy may only specify STS actions, not %q", a); err != nil {
+				return err
+			}
 		}
+		// Leniently, an invalid action is matched as written: it names no real action.
 		st.actions = append(st.actions, compilePattern(a, compileOptions{wildcards: true, lower: true}))
 	}
 	return nil
@@ -353,38 +435,86 @@ func checkAction(a string) error {
 	return nil
 }
 
-func (st *Statement) parseResources(n *node, vars bool, kind Kind) *elementError {
+func (st *Statement) parseResources(n *node, vars bool, kind Kind, door doorFunc) error {
 	rn, nrn := n.get("Resource"), n.get("NotResource")
 	name := "Resource"
 	switch {
 	case rn != nil && nrn != nil:
-		return elemErr("NotResource", "a statement cannot have both Resource and NotResource")
+		st.inert = true
+		return door("NotResource", "a statement cannot have both Resource and NotResource")
 	case nrn != nil:
 		name, rn, st.notResource = "NotResource", nrn, true
 	}
 	if kind == Trust {
-		if rn != nil {
-			return elemErr(name, "Has prohibited field %s: a trust policy applies to its role", name)
+		if rn == nil {
+			st.anyResource = true
+			return nil
 		}
-		st.anyResource = true
-		return nil
+		// Leniently, a trust policy's Resource is matched as written, against the role.
+		if err := door(name, "Has prohibited field %s: a trust policy applies to its role", name); err != nil {
+			return err
+		}
 	}
 	if rn == nil {
-		return elemErr("Resource", "Policy statement must contain resources (Resource or NotResource)")
+		return door("Resource", "Policy statement must contain resources (Resource or NotResource)") // and matches none
 	}
 	list, err := stringList(rn)
 	if err != nil {
 		return elemErr(name, "%v", err)
 	}
 	if len(list) == 0 {
-		return elemErr(name, "Policy statement must contain resources")
+		if err := door(name, "Policy statement must contain resources"); err != nil {
+			return err
+		}
 	}
 	for _, r := range list {
 		p, err := compileResource(r, vars)
 		if err != nil {
-			return elemErr(name, "%v", err)
+			if err := door(name, "%v", err); err != nil {
+				return err
+			}
+			// Leniently, a resource that is no ARN is matched as a whole string.
+			p = compilePattern(r, compileOptions{wildcards: true})
 		}
 		st.resources = append(st.resources, p)
+	}
+	return nil
+}
+
+func (st *Statement) parseConditions(n *node, vars bool, _ Kind, door doorFunc) error {
+	c := n.get("Condition")
+	if c == nil {
+		return nil
+	}
+	if c.kind != kObject {
+		return elemErr("Condition", "must be an object of condition operators, not %s", c.kind)
+	}
+	for _, opf := range c.fields {
+		if opf.val.kind != kObject {
+			return elemErr("Condition", "%s: must be an object of condition keys and values, not %s", opf.key, opf.val.kind)
+		}
+		// An operator with no keys is accepted, as AWS accepts it, and holds.
+		for _, kf := range opf.val.fields {
+			values, err := stringList(kf.val)
+			if err != nil {
+				return elemErr("Condition", "%s: %s: %v", opf.key, kf.key, err)
+			}
+			cond, err := compileCondition(opf.key, kf.key, values, vars)
+			if err == nil && len(values) == 0 {
+				err = fmt.Errorf("%s: %s: a condition key needs at least one value", opf.key, kf.key)
+			}
+			if err == nil && kf.key == "" {
+				err = fmt.Errorf("%s: a condition key is empty", opf.key)
+			}
+			if err != nil {
+				if err := door("Condition", "%v", err); err != nil {
+					return err
+				}
+				// Leniently, a condition the door would refuse never holds.
+				cond = condition{Operator: opf.key, Key: kf.key, key: strings.ToLower(kf.key), never: true, raw: values}
+			}
+			st.conditions = append(st.conditions, cond)
+		}
 	}
 	return nil
 }
@@ -404,36 +534,6 @@ func compileResource(r string, vars bool) (pattern, error) {
 		return pattern{}, fmt.Errorf("Resource vendor must be fully qualified and cannot contain regexes: %s", r)
 	}
 	return compilePattern(r, compileOptions{wildcards: true, variables: vars, varsFrom: start}), nil
-}
-
-func parseConditions(n *node, vars bool) ([]condition, error) {
-	if n.kind != kObject {
-		return nil, fmt.Errorf("must be an object of condition operators, not %s", n.kind)
-	}
-	var out []condition
-	for _, opf := range n.fields {
-		if opf.val.kind != kObject || len(opf.val.fields) == 0 {
-			return nil, fmt.Errorf("%s: must be a non-empty object of condition keys and values", opf.key)
-		}
-		for _, kf := range opf.val.fields {
-			values, err := stringList(kf.val)
-			if err != nil {
-				return nil, fmt.Errorf("%s: %s: %v", opf.key, kf.key, err)
-			}
-			if len(values) == 0 {
-				return nil, fmt.Errorf("%s: %s: a condition key needs at least one value", opf.key, kf.key)
-			}
-			if kf.key == "" {
-				return nil, fmt.Errorf("%s: a condition key is empty", opf.key)
-			}
-			c, err := compileCondition(opf.key, kf.key, values, vars)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, c)
-		}
-	}
-	return out, nil
 }
 
 // stringList reads an element that is a scalar or a list of scalars. Numbers and

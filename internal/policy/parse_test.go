@@ -67,7 +67,8 @@ func TestParseRejects(t *testing.T) {
 		{"bad null value", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"Null":{"k":"yes"}}}`), Identity, "Null takes"},
 		{"non-latin1", stmt(`{"Sid":"A","Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/中"}`), Identity, "U+4E2D"},
 		{"escaped non-latin1", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/\u4e2d"}`), Identity, "U+4E2D"},
-		{"control character", "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::b/\u0001\"}}", Identity, "U+0001"},
+		{"control character", "{\"Statement\":{\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::b/\u0001\"}}", Identity, "Syntax errors"},
+		{"escaped control character", `{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3:::b/\u0001"}}`, Identity, "U+0001"},
 		{"duplicate key", stmt(`{"Effect":"Allow","Effect":"Deny","Action":"s3:*","Resource":"*"}`), Identity, "duplicate element"},
 		{"rcp custom allow", stmt(`{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}`), RCP, "RCPFullAWSAccess"},
 		{"rcp named principal", stmt(`{"Effect":"Deny","Principal":{"AWS":"111111111111"},"Action":"s3:*","Resource":"*"}`), RCP, `only "Principal": "*"`},
@@ -86,7 +87,113 @@ func TestParseRejects(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("error %q does not contain %q", err, tt.want)
 			}
+			// Read leniently, a door's finding is listed and the document decided; a
+			// document that is no policy (JSON, types) stays an error.
+			p, lerr := ParseLenient([]byte(tt.doc), tt.kind)
+			if notAPolicy[tt.name] {
+				if lerr == nil {
+					t.Fatalf("ParseLenient accepted %s", tt.doc)
+				}
+				return
+			}
+			if lerr != nil {
+				t.Fatalf("ParseLenient: %v", lerr)
+			}
+			var found []string
+			for _, f := range p.Findings {
+				found = append(found, f.Error())
+			}
+			if !strings.Contains(strings.Join(found, "\n"), tt.want) {
+				t.Fatalf("findings %q lack %q", found, tt.want)
+			}
 		})
+	}
+}
+
+// notAPolicy names the cases of TestParseRejects that are not policies at all: invalid
+// JSON, elements of the wrong JSON type, duplicate keys, nesting past the limit.
+var notAPolicy = map[string]bool{
+	"not JSON": true, "trailing data": true, "array document": true, "statement string": true,
+	"statement item string": true, "action number": true, "condition not object": true,
+	"duplicate key": true, "deep nesting": true, "control character": true,
+}
+
+// TestLenientMeaning pins what ParseLenient gives the elements a door refuses: AWS's
+// documented meaning where there is one (IAM User Guide, "IAM JSON policy elements"),
+// else nothing matched.
+func TestLenientMeaning(t *testing.T) {
+	caller, _ := ParseCaller("arn:aws:iam::111111111111:user/alice")
+	other, _ := ParseCaller("arn:aws:iam::222222222222:user/bob")
+	req := func(c Caller) *Request {
+		r := &Request{Caller: c, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", ResourceAccount: "111111111111", Context: Context{}}
+		r.Prepare()
+		return r
+	}
+	stmt := func(s string) string { return `{"Version":"2012-10-17","Statement":[` + s + `]}` }
+	tests := []struct {
+		name    string
+		doc     string
+		kind    Kind
+		caller  Caller
+		applies bool
+	}{
+		// Principal element: "You cannot use the Principal element in an identity-based policy" —
+		// such a policy still applies to the identity it is attached to.
+		{"principal in identity policy", stmt(`{"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"s3:GetObject","Resource":"*"}`), Identity, caller, true},
+		// A resource-based policy statement must say whom it applies to: without a principal, no one.
+		{"no principal in resource policy", stmt(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}`), Resource, caller, false},
+		// NotPrincipal with Allow: everyone but the listed principals.
+		{"notprincipal allow, listed", stmt(`{"Effect":"Allow","NotPrincipal":{"AWS":["arn:aws:iam::111111111111:user/alice","111111111111"]},"Action":"s3:GetObject","Resource":"*"}`), Resource, caller, false},
+		{"notprincipal allow, not listed", stmt(`{"Effect":"Allow","NotPrincipal":{"AWS":["arn:aws:iam::111111111111:user/alice","111111111111"]},"Action":"s3:GetObject","Resource":"*"}`), Resource, other, true},
+		{"effect in lower case", stmt(`{"Effect":"allow","Action":"s3:GetObject","Resource":"*"}`), Identity, caller, false},
+		{"action with an empty name", stmt(`{"Effect":"Allow","Action":"s3:","Resource":"*"}`), Identity, caller, false},
+		{"partial wildcard principal", stmt(`{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:user/*"},"Action":"s3:GetObject","Resource":"*"}`), Resource, caller, false},
+		{"one bad principal among good ones", stmt(`{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::111111111111:group/g","arn:aws:iam::111111111111:user/alice"]},"Action":"s3:GetObject","Resource":"*"}`), Resource, caller, true},
+		{"condition the door refuses", stmt(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":"someday"}}}`), Identity, caller, false},
+		{"unknown element ignored", stmt(`{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Comment":"x"}`), Identity, caller, true},
+		{"no statement", `{"Version":"2012-10-17"}`, SCP, caller, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := ParseLenient([]byte(tt.doc), tt.kind)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Findings) == 0 {
+				t.Fatal("no finding listed")
+			}
+			applies := false
+			for i := range p.Statements {
+				if ok, _ := p.Statements[i].Applies(req(tt.caller)); ok {
+					applies = true
+				}
+			}
+			if applies != tt.applies {
+				t.Fatalf("applies = %v, want %v", applies, tt.applies)
+			}
+		})
+	}
+}
+
+// AWS accepts what these documents hold (issue 12): an operator block without keys,
+// operators in any case.
+func TestParseAcceptsAsAWSDoes(t *testing.T) {
+	caller, _ := ParseCaller("arn:aws:iam::111111111111:user/alice")
+	r := &Request{Caller: caller, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", ResourceAccount: "111111111111",
+		Context: Context{"aws:username": {"alice"}}}
+	r.Prepare()
+	for _, doc := range []string{
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"DateGreaterThan":{}}}}`,
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"stringequals":{"aws:username":"alice"}}}}`,
+		`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"forallvalues:STRINGLIKEIFEXISTS":{"aws:username":"al*"}}}}`,
+	} {
+		p, err := Parse([]byte(doc), Identity)
+		if err != nil {
+			t.Fatalf("%s: %v", doc, err)
+		}
+		if ok, _ := p.Statements[0].Applies(r); !ok {
+			t.Fatalf("%s does not apply", doc)
+		}
 	}
 }
 

@@ -101,30 +101,33 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// parsePrincipal compiles a Principal or NotPrincipal element.
-func parsePrincipal(n *node) (*principalSet, error) {
+// parsePrincipal compiles a Principal or NotPrincipal element. An entry the door
+// refuses goes to door; read leniently (door returns nil), it names no one.
+func parsePrincipal(n *node, element string, door func(format string, args ...any) error) (*principalSet, error) {
 	ps := &principalSet{}
 	if n.kind == kString {
 		if n.str != "*" {
-			return nil, fmt.Errorf("Invalid principal in policy: %q: a principal is \"*\" or an object such as {\"AWS\": \"arn:aws:iam::123456789012:root\"}", n.str)
+			return ps, door("Invalid principal in policy: %q: a principal is \"*\" or an object such as {\"AWS\": \"arn:aws:iam::123456789012:root\"}", n.str)
 		}
 		ps.any = true
 		return ps, nil
 	}
 	if n.kind != kObject {
-		return nil, fmt.Errorf("must be \"*\" or an object, not %s", n.kind)
+		return nil, elemErr(element, "must be \"*\" or an object, not %s", n.kind)
 	}
 	if len(n.fields) == 0 {
-		return nil, fmt.Errorf("Invalid principal in policy: the object is empty")
+		return ps, door("Invalid principal in policy: the object is empty")
 	}
 	for _, f := range n.fields {
 		values, err := stringList(f.val)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %v", f.key, err)
+			return nil, elemErr(element, "%s: %v", f.key, err)
 		}
 		for _, v := range values {
 			if err := ps.add(f.key, v); err != nil {
-				return nil, err
+				if err := door("%v", err); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
