@@ -47,28 +47,31 @@ func TestEngineVsReferenceRandom(t *testing.T) {
 	t.Logf("decisions compared: %v", tally)
 }
 
-// compareEngineAndReference generates, decides on both sides and compares. It returns
-// the decision, or "skipped" when either side rejected the request.
+// compareEngineAndReference generates, decides on both sides and compares. A refusal
+// is a result like a decision: it passes only where the other side refuses too. It
+// returns the decision, or "refused".
 func compareEngineAndReference(t *testing.T, data []byte) string {
 	t.Helper()
 	body, err := json.Marshal(genRequest(&chooser{data: data}))
 	if err != nil {
 		t.Fatal(err)
 	}
-	outs, _, err := evalinput.Evaluate(body, evalinput.Options{})
-	if err != nil {
-		return "skipped" // the engine rejects the request: nothing to compare
-	}
-	if len(outs) != 1 {
-		t.Fatalf("engine returned %d outputs for one request: %s", len(outs), body)
-	}
+	outs, _, engineErr := evalinput.Evaluate(body, evalinput.Options{})
 	var req map[string]any
 	if err := json.Unmarshal(body, &req); err != nil {
 		t.Fatal(err)
 	}
-	want, err := referenceDecide(req)
-	if err != nil {
-		return "skipped" // the reference cannot judge this request
+	want, refErr := referenceDecide(req)
+	switch {
+	case engineErr != nil && refErr != nil:
+		return "refused"
+	case engineErr != nil:
+		t.Fatalf("the engine refuses (%v), the reference says %s\nrequest: %s", engineErr, want, body)
+	case refErr != nil:
+		t.Fatalf("the reference refuses (%v), the engine says %s\nrequest: %s", refErr, outs[0].Decision, body)
+	}
+	if len(outs) != 1 {
+		t.Fatalf("engine returned %d outputs for one request: %s", len(outs), body)
 	}
 	if outs[0].Decision != want {
 		t.Fatalf("engine says %s, reference says %s\nrequest: %s", outs[0].Decision, want, body)
