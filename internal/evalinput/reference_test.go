@@ -148,9 +148,12 @@ func optionalBool(m map[string]any, field string) (value, set bool, err error) {
 // parseCaller recognises the principal forms of docs/eval.md.
 func parseCaller(p, roleArn string) (caller, error) {
 	c := caller{arn: p}
-	if p == "anonymous" {
-		c.kind = "anonymous"
+	if p == "anonymous" || p == "*" {
+		c.kind, c.arn = "anonymous", "anonymous"
 		return c, nil
+	}
+	if isAccountID(p) { // an account id: its root user
+		return parseCaller("arn:aws:iam::"+p+":root", roleArn)
 	}
 	if !strings.HasPrefix(p, "arn:") {
 		if !strings.Contains(p, ".") {
@@ -183,6 +186,11 @@ func parseCaller(p, roleArn string) (caller, error) {
 		}
 	case svc == "sts" && strings.HasPrefix(res, "federated-user/"):
 		c.kind, c.name = "federated", strings.TrimPrefix(res, "federated-user/")
+	case svc == "iam" && strings.HasPrefix(res, "role/"):
+		// A role: a session of it, the way SimulatePrincipalPolicy decides for a role.
+		role := res[strings.LastIndex(res, "/")+1:]
+		c.kind, c.name, c.roleArn = "session", "iamlocal-simulated", p
+		c.arn = "arn:" + c.partition + ":sts::" + c.account + ":assumed-role/" + role + "/iamlocal-simulated"
 	default:
 		return c, fmt.Errorf("principal %q is not a known form", p)
 	}
@@ -353,6 +361,9 @@ func (r *request) derivedKeys() map[string]string {
 	keys := map[string]string{
 		"aws:PrincipalIsAWSService": strconv.FormatBool(c.kind == "service"),
 		"aws:ResourceAccount":       r.resourceAccount,
+	}
+	if c.kind == "service" {
+		keys["aws:PrincipalServiceName"] = c.service
 	}
 	switch c.kind {
 	case "user":

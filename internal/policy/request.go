@@ -40,11 +40,20 @@ type Caller struct {
 	HasBoundary bool
 }
 
-// ParseCaller reads a caller from its ARN, "anonymous", or a service principal name
-// such as "ec2.amazonaws.com".
+// SimulatedSession is the session name of a role named as a principal: the role acts
+// through a session, as SimulatePrincipalPolicy decides for a role.
+const SimulatedSession = "iamlocal-simulated"
+
+// ParseCaller reads a caller from its ARN, "anonymous" (or "*"), a service principal
+// name such as "ec2.amazonaws.com", or an account id (its root user). A role ARN
+// stands for a session of the role (named SimulatedSession), with the role's ARN,
+// path included, as aws:PrincipalArn.
 func ParseCaller(s string) (Caller, error) {
 	if s == "anonymous" || s == "*" {
 		return Caller{Kind: Anonymous, Arn: "anonymous"}, nil
+	}
+	if isAccountID(s) {
+		return Caller{Kind: RootUser, Partition: "aws", Account: s, Arn: "arn:aws:iam::" + s + ":root"}, nil
 	}
 	if !strings.HasPrefix(s, "arn:") {
 		if isServiceName(s) {
@@ -72,8 +81,9 @@ func ParseCaller(s string) (Caller, error) {
 		c.RoleArn = "arn:" + c.Partition + ":iam::" + c.Account + ":role/" + rs[0]
 	case svc == "sts" && strings.HasPrefix(res, "federated-user/") && len(res) > len("federated-user/"):
 		c.Kind, c.Name = FederatedUser, res[len("federated-user/"):]
-	case svc == "iam" && strings.HasPrefix(res, "role/"):
-		return Caller{}, fmt.Errorf("%q is a role: a role acts through its sessions, arn:aws:sts::%s:assumed-role/NAME/SESSION", s, c.Account)
+	case svc == "iam" && strings.HasPrefix(res, "role/") && len(res) > 5 && !strings.HasSuffix(res, "/"):
+		c.Kind, c.RoleName, c.Name, c.RoleArn = AssumedRole, res[strings.LastIndexByte(res, '/')+1:], SimulatedSession, s
+		c.Arn = "arn:" + c.Partition + ":sts::" + c.Account + ":assumed-role/" + c.RoleName + "/" + SimulatedSession
 	default:
 		return Caller{}, fmt.Errorf("%q is not a principal that can make requests (user, assumed-role session, root or federated user)", s)
 	}
@@ -183,6 +193,7 @@ func (r *Request) Prepare() {
 	}
 	if c.Kind == ServicePrincipal {
 		add("aws:principalisawsservice", "true")
+		add("aws:principalservicename", c.Arn)
 	} else {
 		add("aws:principalisawsservice", "false")
 	}
