@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/iamlocal/iamlocal/internal/evalinput"
@@ -71,16 +72,16 @@ an error entry in its place and the others are decided.`,
 
 // badRequests is exit status 2 when some requests of a batch could not be read.
 func badRequests(cases []*evalinput.Case) error {
-	bad := 0
+	var errs []string
 	for _, c := range cases {
 		if c.Err != nil {
-			bad++
+			errs = append(errs, c.Err.Error())
 		}
 	}
-	if bad == 0 {
+	if len(errs) == 0 {
 		return nil
 	}
-	return &exitError{2, fmt.Errorf("%d of %d requests could not be read (their entries say why)", bad, len(cases))}
+	return &exitError{2, fmt.Errorf("%d of %d requests could not be read: %s", len(errs), len(cases), strings.Join(errs, "; "))}
 }
 
 func readInput(stdin io.Reader, file string) ([]byte, error) {

@@ -45,7 +45,7 @@ func TestEvalWarningsStrictAndBatch(t *testing.T) {
 	out.Reset()
 	errOut.Reset()
 	code := Main([]string{"eval", "--json"}, strings.NewReader(batch), &out, &errOut)
-	if code != 2 || !strings.Contains(errOut.String(), "1 of 3 requests could not be read") {
+	if code != 2 || !strings.Contains(errOut.String(), "1 of 3 requests could not be read: request 1: resource: required") {
 		t.Fatalf("batch: exit %d: %s", code, errOut.String())
 	}
 	var many []map[string]any
