@@ -24,6 +24,10 @@ func Decide(req *policy.Request, in *Input, d *Decision) {
 		c.Kind != policy.ServicePrincipal && rcpCovers(req.Action)
 
 	var denied Layers
+	if NeedsNoPermission(req) {
+		d.Outcome, d.Missing = Allowed, req.MissingKeys()
+		return
+	}
 	scpOK := !scpApplies || d.levels(req, SCP, in.SCPs, &denied)
 	rcpOK := !rcpApplies || d.levels(req, RCP, in.RCPs, &denied)
 	rbp := d.layer(req, Resource, 0, 0, in.Resource, &denied)
@@ -110,6 +114,15 @@ func Decide(req *policy.Request, in *Input, d *Decision) {
 		d.Outcome = Allowed
 	}
 	d.BlockedBy = blocked
+}
+
+// NeedsNoPermission reports a request that AWS allows whatever the policies say:
+// sts:GetCallerIdentity by a signed caller, "No permissions are required to perform
+// this operation. If an administrator attaches a policy to your identity that
+// explicitly denies access to the sts:GetCallerIdentity action, you can still perform
+// this operation" (STS API Reference, GetCallerIdentity).
+func NeedsNoPermission(req *policy.Request) bool {
+	return req.ActionIs("sts:getcalleridentity") && req.Caller.Kind != policy.Anonymous
 }
 
 func (v *verdict) merge(o verdict) {

@@ -28,6 +28,10 @@ func referenceDecide(req map[string]any) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	// STS API Reference, GetCallerIdentity: no permission needed, even under a deny.
+	if strings.EqualFold(r.action, "sts:GetCallerIdentity") && r.caller.kind != "anonymous" {
+		return "allowed", nil
+	}
 	if r.anyDeny() {
 		return "explicitDeny", nil
 	}

@@ -137,6 +137,10 @@ type Request struct {
 	missing  []string // context keys read but absent, in the policy's spelling
 }
 
+// ActionIs reports whether the request's action is lower (given in lower case).
+// Prepare must have been called.
+func (r *Request) ActionIs(lower string) bool { return r.action == lower }
+
 // ResetMissing forgets the missing context keys recorded so far.
 func (r *Request) ResetMissing() { r.missing = r.missing[:0] }
 

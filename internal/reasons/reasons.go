@@ -48,6 +48,9 @@ func Blocked(l authz.Layer, d *authz.Decision, req *policy.Request, in *authz.In
 
 // Allowed says why an allowed decision was allowed.
 func Allowed(d *authz.Decision, req *policy.Request) string {
+	if authz.NeedsNoPermission(req) {
+		return req.Action + " needs no permission: AWS allows it even under an explicit deny"
+	}
 	for _, m := range d.Matched {
 		if m.Layer == authz.Resource && m.Effect == policy.Allow && m.Principal == policy.Direct {
 			return "the resource-based policy allows this caller by name"
