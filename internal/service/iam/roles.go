@@ -127,6 +127,10 @@ func createRole(c *service.Call) (any, error) {
 	if err := in.err(); err != nil {
 		return nil, err
 	}
+	if strings.HasPrefix(r.Path, serviceRolePathPrefix) {
+		// AWS's answer; service-linked roles come from CreateServiceLinkedRole only.
+		return nil, invalidInput("Path prefix '%s' can only be used for AWS Service linked Roles", serviceRolePathPrefix)
+	}
 	var err error
 	if r.Tags, err = readTags(c); err != nil {
 		return nil, err

@@ -69,6 +69,11 @@ func TestCreateRoleValidation(t *testing.T) {
 	wantErr(t, create(&iam.CreateRoleInput{Tags: tags}), "LimitExceeded", 409, "The number of tags has reached the maximum limit of 50.")
 	wantErr(t, create(&iam.CreateRoleInput{PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/NoSuchPolicy")}), "NoSuchEntity", 404,
 		"Scope ARN: arn:aws:iam::aws:policy/NoSuchPolicy does not exist or is not attachable.")
+	// The service-linked roles' path is AWS's (answer as seen from IAM, e.g. in
+	// tilfin/aws-iam-policy-tool#9: "Path prefix '/aws-service-role/' can only be used
+	// for AWS Service linked Roles").
+	wantErr(t, create(&iam.CreateRoleInput{Path: aws.String("/aws-service-role/ec2.amazonaws.com/")}), "InvalidInput", 400,
+		"Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles")
 	status, body := e.raw(url.Values{"Action": {"CreateRole"}})
 	if status != 400 || !strings.Contains(body, "<Code>ValidationError</Code><Message>2 validation errors detected: Value null at &#39;roleName&#39; failed to satisfy constraint: Member must not be null; "+
 		"Value null at &#39;assumeRolePolicyDocument&#39; failed to satisfy constraint: Member must not be null</Message>") {

@@ -69,7 +69,10 @@ func serviceRoleName(svc, suffix string) string {
 	return name
 }
 
-func serviceLinkedPath(svc string) string { return "/aws-service-role/" + svc + "/" }
+// serviceRolePathPrefix is reserved for service-linked roles.
+const serviceRolePathPrefix = "/aws-service-role/"
+
+func serviceLinkedPath(svc string) string { return serviceRolePathPrefix + svc + "/" }
 
 func serviceLinkedResource(c *service.Call) (string, string, error) {
 	svc := c.Params.Get("AWSServiceName")
