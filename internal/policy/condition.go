@@ -2,7 +2,9 @@ package policy
 
 import (
 	"encoding/base64"
+	"errors"
 	"fmt"
+	"math"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -159,6 +161,11 @@ func (c *condition) addValue(v string, vars bool) error {
 		}
 		c.nums = append(c.nums, n)
 	case fDate:
+		if isDigits(v) {
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				return errLegacyParsing
+			}
+		}
 		t, ok := parseDate(v)
 		if !ok {
 			return fmt.Errorf("%q is not a date (ISO 8601 such as 2026-01-31T12:00:00Z, or epoch seconds)", v)
@@ -187,6 +194,15 @@ func (c *condition) addValue(v string, vars bool) error {
 	return nil
 }
 
+func isDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
 func parseCIDR(s string) (netip.Prefix, error) {
 	if strings.Contains(s, "/") {
 		p, err := netip.ParsePrefix(s)
@@ -200,14 +216,32 @@ func parseCIDR(s string) (netip.Prefix, error) {
 }
 
 // dateLayouts are the ISO 8601 forms AWS accepts in date conditions.
+// AWS accepts loose ISO 8601: a space for the T, the basic (compact) form, a zone as
+// +hh, +hhmm or +hh:mm, and no zone at all (UTC). A string of digits alone is epoch
+// seconds.
 var dateLayouts = []string{
 	time.RFC3339Nano,
 	"2006-01-02T15:04:05Z0700",
+	"2006-01-02T15:04:05Z07",
 	"2006-01-02T15:04Z07:00",
-	"2006-01-02T15:04:05",
+	"2006-01-02T15:04Z0700",
+	"2006-01-02T15Z07:00",
+	"2006-01-02T15:04:05.999999999",
 	"2006-01-02T15:04",
+	"2006-01-02T15",
+	"2006-01-02 15:04:05Z07:00",
+	"2006-01-02 15:04:05.999999999",
+	"2006-01-02 15:04",
+	"20060102T150405Z0700",
+	"20060102T150405Z07:00",
+	"20060102T150405",
+	"20060102T1504Z0700",
 	"2006-01-02",
+	"2006-01",
 }
+
+// errLegacyParsing is IAM's answer to a date number it cannot hold (past int64).
+var errLegacyParsing = errors.New("The policy failed legacy parsing")
 
 // parseDate reads an ISO 8601 date or epoch seconds into Unix nanoseconds.
 func parseDate(s string) (int64, bool) {
@@ -218,6 +252,13 @@ func parseDate(s string) (int64, bool) {
 		n, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			return 0, false
+		}
+		// Nanoseconds hold dates up to the year 2262; later ones compare as that.
+		if n >= math.MaxInt64/1e9 {
+			return math.MaxInt64, true
+		}
+		if n <= math.MinInt64/1e9 {
+			return math.MinInt64, true
 		}
 		return int64(n * 1e9), true
 	}

@@ -51,6 +51,8 @@ func TestParseRejects(t *testing.T) {
 		{"no resource", stmt(`{"Effect":"Allow","Action":"s3:*"}`), Identity, "must contain resources"},
 		{"resource and notresource", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","NotResource":"*"}`), Identity, "both Resource and NotResource"},
 		{"resource not arn", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"bucket"}`), Identity, "must be in ARN format"},
+		{"action two colons", stmt(`{"Effect":"Allow","Action":"s3:Get:Object","Resource":"*"}`), Identity, "Actions/Condition can contain only one colon."},
+		{"date past int64", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"DateLessThan":{"aws:EpochTime":"99999999999999999999"}}}`), Identity, "The policy failed legacy parsing"},
 		{"resource short arn", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s3"}`), Identity, "must be in ARN format"},
 		{"resource vendor wildcard", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s*:::b"}`), Identity, "fully qualified"},
 		{"resource in trust", stmt(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Resource":"*"}`), Trust, "prohibited field Resource"},
@@ -213,6 +215,11 @@ func TestParseAccepts(t *testing.T) {
 		{"latin-1 text and tabs", "{\"Version\":\"2012-10-17\",\"Statement\":{\"Sid\":\"A\",\t\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::caf\u00e9\"}}", Identity},
 		{"resource policy sid with spaces", `{"Version":"2012-10-17","Statement":{"Sid":"Allow reads","Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/*"}}`, Resource},
 		{"endpoint policy", `{"Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, Endpoint},
+		// Issue 12: AWS accepts these.
+		{"unknown service short arn", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:fdsasf"}}`, Identity},
+		{"percent-encoded resource", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/a%20b"}}`, Identity},
+		{"loose dates", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":["2026-01-01 12:00:00","20260101T000000Z","2026-01-01T12+01:00","2026-01","2026-01-01T00:00:00+0100"]}}}}`, Identity},
+		{"epoch past the year 2262", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"DateLessThan":{"aws:EpochTime":"99999999999"}}}}`, Identity},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
