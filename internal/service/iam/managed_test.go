@@ -36,6 +36,18 @@ func TestCreateAndGetPolicy(t *testing.T) {
 	ok(e.root.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("fits"), PolicyDocument: aws.String(padded(6144))}))(t)
 	_, err = e.root.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("bad"), PolicyDocument: aws.String(`{"Version":"2012-10-17"}`)})
 	wantErr(t, err, "MalformedPolicyDocument", 400, "…")
+	// Managed policies need Version 2012-10-17, checked before the statements (issue 12:
+	// AWS's answer for a missing Version or 2008-10-17); inline policies do not.
+	for _, doc := range []string{`{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
+		`{"Version":"2008-10-17","Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`, `{"Statement":{"Effect":"Allow","Resource":"*"}}`} {
+		_, err = e.root.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("old"), PolicyDocument: aws.String(doc)})
+		wantErr(t, err, "MalformedPolicyDocument", 400, "Policy document must be version 2012-10-17 or greater.")
+		_, err = e.root.CreatePolicyVersion(e.ctx, &iam.CreatePolicyVersionInput{PolicyArn: p.Arn, PolicyDocument: aws.String(doc)})
+		wantErr(t, err, "MalformedPolicyDocument", 400, "Policy document must be version 2012-10-17 or greater.")
+	}
+	ok(e.root.CreateUser(e.ctx, &iam.CreateUserInput{UserName: aws.String("u")}))(t)
+	ok(e.root.PutUserPolicy(e.ctx, &iam.PutUserPolicyInput{UserName: aws.String("u"), PolicyName: aws.String("p"),
+		PolicyDocument: aws.String(`{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`)}))(t)
 	_, err = e.root.GetPolicy(e.ctx, &iam.GetPolicyInput{PolicyArn: aws.String("arn:aws:iam::111111111111:policy/nope")})
 	wantErr(t, err, "NoSuchEntity", 404, "Policy arn:aws:iam::111111111111:policy/nope was not found.")
 	_, err = e.root.GetPolicy(e.ctx, &iam.GetPolicyInput{PolicyArn: aws.String("not-an-arn-but-long-enough")})
