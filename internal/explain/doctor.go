@@ -217,6 +217,10 @@ func DoctorCall(ctx context.Context, src Source, q Query) (*Report, error) {
 		c.layerCheck(d, nd, authz.Identity, "identity policy allows "+q.Action),
 		c.layerCheck(d, nd, authz.PermissionsBoundary, "permissions boundary"),
 		c.layerCheck(d, nd, authz.Session, "session policies"))
+	if ch, ok := c.companionCheck(d); ok {
+		r.Checks = append(r.Checks, ch)
+	}
+	c.verifyFixes(r, d, nd)
 	r.Checks = append(r.Checks, decisionCheck(r, d))
 	return r, nil
 }
@@ -499,7 +503,7 @@ func (c *Case) denyFix(d *authz.Decision, l authz.Layer) (string, string) {
 func (c *Case) allowFix(d *authz.Decision, l authz.Layer) (string, string) {
 	req := &c.Request
 	caller := &req.Caller
-	allow := Statement{Effect: "Allow", Action: req.Action, Resource: req.Resource}
+	allow := Statement{Effect: "Allow", Action: req.Action, Resource: fixResources(req)}
 	switch l {
 	case authz.Identity:
 		doc := docOf(allow)
