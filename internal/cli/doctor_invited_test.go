@@ -41,7 +41,9 @@ func TestDoctorInvitedAccount(t *testing.T) {
 			notStdout: []string{"could not read the role", "see `iamlocal doctor assume-role"}},
 	})
 	// Follow the fix with the member's root key; then the doctor finds nothing wrong.
-	var out struct{ Checks []struct{ Check, FixPolicy string } }
+	var out struct {
+		Checks []struct{ Check, FixPolicy string }
+	}
 	var buf, errBuf bytes.Buffer
 	Main([]string{"doctor", "assume-role", "--json", "--role-arn", role, "--endpoint-url", w.s.URL}, nil, &buf, &errBuf)
 	if err := json.Unmarshal(buf.Bytes(), &out); err != nil {
