@@ -8,7 +8,7 @@ BIN       := bin/iamlocal
 all: build
 
 build:
-	$(GO) build -o $(BIN) ./cmd/iamlocal
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/iamlocal
 
 ## test: everything CI runs — vet, the race-enabled unit tests, the end-to-end scripts.
 test: deps vet unit e2e

@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"regexp"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
 	"github.com/iamlocal/iamlocal/internal/broker"
 	"github.com/spf13/cobra"
 )
@@ -45,6 +47,8 @@ or a whole EC2 error text, as an argument or on standard input (-).`,
 			msg := strings.TrimSpace(text)
 			if m := encodedPattern.FindStringSubmatch(text); m != nil {
 				msg = m[1]
+			} else if strings.Contains(text, "UnauthorizedOperation") || strings.Contains(text, "not authorized to perform this operation") {
+				return &exitError{1, noEncodedMessage()}
 			}
 			if msg == "" {
 				return &exitError{2, fmt.Errorf("no encoded message given")}
@@ -54,6 +58,10 @@ or a whole EC2 error text, as an argument or on standard input (-).`,
 				return err
 			}
 			out, err := sts.NewFromConfig(cfg).DecodeAuthorizationMessage(cmd.Context(), &sts.DecodeAuthorizationMessageInput{EncodedMessage: aws.String(msg)})
+			var ae smithy.APIError
+			if errors.As(err, &ae) && ae.ErrorCode() == "InvalidAuthorizationMessageException" {
+				return &exitError{1, fmt.Errorf("%s: %s\n%w", ae.ErrorCode(), ae.ErrorMessage(), noEncodedMessage())}
+			}
 			if err != nil {
 				return fmt.Errorf("%w (decoding needs sts:DecodeAuthorizationMessage in the account that received the message)", err)
 			}
@@ -72,6 +80,13 @@ or a whole EC2 error text, as an argument or on standard input (-).`,
 	addClientFlags(cmd, &opts)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the decoded JSON")
 	return cmd
+}
+
+// noEncodedMessage explains an EC2 denial that carries no encoded message: EC2 leaves
+// it out when a VPC endpoint policy denied the request, as AWS does.
+func noEncodedMessage() error {
+	return errors.New(`the text holds no encoded authorization message. EC2 denials without one come from a VPC endpoint policy: the request went through an endpoint whose policy does not allow it. Confirm with:
+  iamlocal explain --principal ARN --action ec2:ACTION --resource ARN --source-vpce vpce-ID`)
 }
 
 // addClientFlags adds the flags every client command shares.
@@ -143,6 +158,7 @@ func renderDecoded(w io.Writer, decoded string) error {
 		fmt.Fprintln(w, "  decision: explicitDeny — a statement denies it:")
 	default:
 		fmt.Fprintln(w, "  decision: implicitDeny — no policy allows it (or a required layer, such as an SCP or a boundary, does not)")
+		defer fmt.Fprintf(w, "  which layer: iamlocal explain --principal %s --action %s --resource %s\n", c.Principal.Arn, c.Action, c.Resource)
 	}
 	for _, st := range m.MatchedStatements.Items {
 		kind := st.PolicyType

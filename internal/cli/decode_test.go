@@ -47,3 +47,41 @@ func TestDecode(t *testing.T) {
 		t.Fatal("garbage decoded")
 	}
 }
+
+// Issue 13 item 4: a VPC endpoint policy's denial carries no encoded message; decode
+// says so and gives the explain command. An implicit deny names the explain command
+// that finds the layer.
+func TestDecodeWithoutMessageAndImplicitDeny(t *testing.T) {
+	s := servertest.Start(t, "")
+	t.Setenv("AWS_ACCESS_KEY_ID", servertest.RootKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", servertest.RootSecret)
+	t.Setenv("AWS_CONFIG_FILE", "/dev/null")
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+	endpointText := "An error occurred (UnauthorizedOperation) when calling the RunInstances operation: You are not authorized to perform this operation."
+	for _, in := range []string{endpointText, "not-a-message"} {
+		var out, errOut bytes.Buffer
+		code := Main([]string{"decode", "--endpoint-url", s.URL, "-"}, strings.NewReader(in), &out, &errOut)
+		if code == 0 || !strings.Contains(errOut.String(), "come from a VPC endpoint policy") ||
+			!strings.Contains(errOut.String(), "iamlocal explain --principal ARN --action ec2:ACTION --resource ARN --source-vpce vpce-ID") {
+			t.Fatalf("%q: exit %d: %s", in, code, errOut.String())
+		}
+	}
+	caller, _ := policy.ParseCaller("arn:aws:iam::222222222222:user/dev")
+	req := &policy.Request{Caller: caller, Action: "ec2:RunInstances", Resource: "arn:aws:ec2:us-east-1:222222222222:instance/*",
+		ResourceAccount: "222222222222", Context: policy.Context{}}
+	req.Prepare()
+	var d authz.Decision
+	authz.Decide(req, &authz.Input{}, &d)
+	enc, err := authzmsg.Encode(s.Env.Ring, authzmsg.Build(&d, req, &authz.Input{}, "AIDAEXAMPLE"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"decode", "--endpoint-url", s.URL, enc}, nil, &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	want := "which layer: iamlocal explain --principal arn:aws:iam::222222222222:user/dev --action ec2:RunInstances --resource arn:aws:ec2:us-east-1:222222222222:instance/*"
+	if !strings.Contains(out.String(), "decision: implicitDeny") || !strings.Contains(out.String(), want) {
+		t.Fatalf("implicit deny:\n%s", out.String())
+	}
+}

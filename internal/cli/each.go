@@ -16,8 +16,10 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
+	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/aws/smithy-go"
 	"github.com/iamlocal/iamlocal/internal/broker"
+	"github.com/iamlocal/iamlocal/internal/explain"
 	"github.com/spf13/cobra"
 )
 
@@ -35,7 +37,10 @@ type eachFlags struct {
 }
 
 // target is one account to act in.
-type target struct{ id, name string }
+type target struct {
+	id, name string
+	invited  bool // joined the organization by invitation: no OrganizationAccountAccessRole
+}
 
 // outcome is how one account went.
 type outcome struct {
@@ -95,6 +100,7 @@ func runEach(cmd *cobra.Command, f *eachFlags, args []string) error {
 	if err != nil {
 		return err
 	}
+	warnEndpoint(ctx, cmd.ErrOrStderr(), aws.ToString(cfg.BaseEndpoint), args)
 	results := make([]outcome, len(targets))
 	var outMu sync.Mutex
 	sem := make(chan struct{}, f.parallel)
@@ -150,9 +156,9 @@ func eachTargets(ctx context.Context, cfg aws.Config, f *eachFlags) ([]target, e
 	}
 	org := organizations.NewFromConfig(cfg)
 	var out []target
-	add := func(id, name string) {
-		if id != caller || f.includeManagement {
-			out = append(out, target{id, name})
+	add := func(a orgtypes.Account) {
+		if id := aws.ToString(a.Id); id != caller || f.includeManagement {
+			out = append(out, target{id, aws.ToString(a.Name), a.JoinedMethod == orgtypes.AccountJoinedMethodInvited})
 		}
 	}
 	if f.org {
@@ -163,7 +169,7 @@ func eachTargets(ctx context.Context, cfg aws.Config, f *eachFlags) ([]target, e
 				return nil, fmt.Errorf("list the organization's accounts: %w", err)
 			}
 			for _, a := range page.Accounts {
-				add(aws.ToString(a.Id), aws.ToString(a.Name))
+				add(a)
 			}
 		}
 		return out, nil
@@ -172,7 +178,7 @@ func eachTargets(ctx context.Context, cfg aws.Config, f *eachFlags) ([]target, e
 }
 
 // walkOU adds the accounts under an OU and every OU below it.
-func walkOU(ctx context.Context, org *organizations.Client, ou string, add func(id, name string)) error {
+func walkOU(ctx context.Context, org *organizations.Client, ou string, add func(orgtypes.Account)) error {
 	ap := organizations.NewListAccountsForParentPaginator(org, &organizations.ListAccountsForParentInput{ParentId: aws.String(ou)})
 	for ap.HasMorePages() {
 		page, err := ap.NextPage(ctx)
@@ -180,7 +186,7 @@ func walkOU(ctx context.Context, org *organizations.Client, ou string, add func(
 			return fmt.Errorf("list the accounts of %s: %w", ou, err)
 		}
 		for _, a := range page.Accounts {
-			add(aws.ToString(a.Id), aws.ToString(a.Name))
+			add(a)
 		}
 	}
 	op := organizations.NewListOrganizationalUnitsForParentPaginator(org, &organizations.ListOrganizationalUnitsForParentInput{ParentId: aws.String(ou)})
@@ -205,11 +211,11 @@ func runInAccount(ctx context.Context, cfg aws.Config, f *eachFlags, t target, a
 	creds, err := broker.Assume(ctx, cfg, broker.AssumeOptions{RoleArns: []string{fmt.Sprintf("arn:aws:iam::%s:role/%s", t.id, f.roleName)},
 		ExternalID: f.externalID, SessionName: f.sessionName})
 	if err != nil {
-		o.err, o.reason, o.duration = err, assumeFailure(err, f), time.Since(start)
+		o.err, o.reason, o.duration = err, assumeFailure(err, f, t), time.Since(start)
 		return o
 	}
 	child := exec.CommandContext(ctx, args[0], args[1:]...)
-	child.Env = append(withoutCredentials(os.Environ()), append(creds.Env(), "IAMLOCAL_ACCOUNT_ID="+t.id)...)
+	child.Env = childEnv(os.Environ(), aws.ToString(cfg.BaseEndpoint), append(creds.Env(), "IAMLOCAL_ACCOUNT_ID="+t.id)...)
 	child.Stdout = &prefixWriter{w: stdout, prefix: t.id + " | ", mu: mu}
 	child.Stderr = &prefixWriter{w: stderr, prefix: t.id + " | ", mu: mu}
 	err = child.Run()
@@ -229,7 +235,7 @@ func runInAccount(ctx context.Context, cfg aws.Config, f *eachFlags, t target, a
 }
 
 // assumeFailure says in one line why AssumeRole failed, from AWS's message.
-func assumeFailure(err error, f *eachFlags) string {
+func assumeFailure(err error, f *eachFlags, t target) string {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) {
 		return err.Error()
@@ -246,6 +252,9 @@ func assumeFailure(err error, f *eachFlags) string {
 		return "your permissions boundary does not allow sts:AssumeRole"
 	case strings.Contains(msg, "session policy"):
 		return "your session policy does not allow sts:AssumeRole"
+	case t.invited && f.roleName == explain.DefaultRoleName:
+		return "the account joined by invitation, and invited accounts get no " + f.roleName +
+			" (`iamlocal doctor assume-role --role-arn arn:aws:iam::" + t.id + ":role/" + f.roleName + "` says how to create it)"
 	case f.externalID == "":
 		return "role " + f.roleName + " is missing, or its trust policy does not allow you or requires an ExternalId (AWS answers all three alike)"
 	}

@@ -65,7 +65,8 @@ func TestEachAcrossTheOrganization(t *testing.T) {
 			t.Errorf("table lacks %s ok:\n%s", id, text)
 		}
 	}
-	if !strings.Contains(text, "333333333333") || !strings.Contains(text, "failed") || !strings.Contains(text, "role OrganizationAccountAccessRole is missing") {
+	// Issue 13 item 6: the invited account's row has its id and a name, and says why.
+	if !strings.Contains(text, "333333333333  invited-3333  failed") || !strings.Contains(text, "the account joined by invitation, and invited accounts get no OrganizationAccountAccessRole") {
 		t.Errorf("the invited account's failure is not explained:\n%s", text)
 	}
 	if strings.Contains(text, servertest.Account+" ") {

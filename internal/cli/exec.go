@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"os"
 	"os/exec"
 	"strings"
@@ -18,6 +19,7 @@ type assumeFlags struct {
 	client     broker.Options
 	assume     broker.AssumeOptions
 	policyFile string
+	endpoint   string // the endpoint the configuration resolved to, once loaded
 }
 
 func (f *assumeFlags) add(cmd *cobra.Command) {
@@ -44,6 +46,7 @@ func (f *assumeFlags) credentials(cmd *cobra.Command) (*broker.Credentials, erro
 	if err != nil {
 		return nil, err
 	}
+	f.endpoint = aws.ToString(cfg.BaseEndpoint)
 	if len(f.assume.RoleArns) == 0 {
 		return broker.Current(cmd.Context(), cfg) // the profile's own role_arn chain, if any
 	}
@@ -68,8 +71,9 @@ credentials, including a profile's role_arn/source_profile chain as the AWS CLI 
 			if err != nil {
 				return err
 			}
+			warnEndpoint(cmd.Context(), cmd.ErrOrStderr(), f.endpoint, args)
 			child := exec.CommandContext(cmd.Context(), args[0], args[1:]...)
-			child.Env = append(withoutCredentials(os.Environ()), creds.Env()...)
+			child.Env = childEnv(os.Environ(), f.endpoint, creds.Env()...)
 			child.Stdin, child.Stdout, child.Stderr = cmd.InOrStdin(), cmd.OutOrStdout(), cmd.ErrOrStderr()
 			if err := child.Run(); err != nil {
 				var ee *exec.ExitError
@@ -83,20 +87,6 @@ credentials, including a profile's role_arn/source_profile chain as the AWS CLI 
 	}
 	f.add(cmd)
 	return cmd
-}
-
-// withoutCredentials drops the variables that would shadow the new credentials.
-func withoutCredentials(env []string) []string {
-	out := env[:0:0]
-	for _, kv := range env {
-		switch strings.SplitN(kv, "=", 2)[0] {
-		case "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN",
-			"AWS_CREDENTIAL_EXPIRATION", "AWS_PROFILE", "AWS_DEFAULT_PROFILE":
-			continue
-		}
-		out = append(out, kv)
-	}
-	return out
 }
 
 func newExportCmd() *cobra.Command {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -119,5 +120,92 @@ func TestProfileRoleChain(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), `"AccessKeyId": "ASIA`) {
 		t.Fatalf("profile chain: %s", out.String())
+	}
+}
+
+// Issue 13 item 2: the child reaches the endpoint exec used — by --endpoint-url or by
+// AWS_ENDPOINT_URL — for every service iamlocal serves, whatever service-specific
+// endpoint it inherited.
+func TestExecGivesTheChildTheEndpoint(t *testing.T) {
+	s, key, secret := chainWorld(t)
+	credsEnv(t, key, secret)
+	t.Setenv("AWS_ENDPOINT_URL_S3", "https://s3.amazonaws.com")
+	t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+	show := `echo "$AWS_ENDPOINT_URL $AWS_ENDPOINT_URL_S3 $AWS_ENDPOINT_URL_STS $AWS_ENDPOINT_URL_ORGANIZATIONS [$AWS_IGNORE_CONFIGURED_ENDPOINT_URLS]"`
+	want := s.URL + " " + s.URL + " " + s.URL + " " + s.URL + " []"
+	for _, how := range []string{"flag", "environment"} {
+		args := []string{"exec", "--role-arn", "arn:aws:iam::111111111111:role/first", "--external-id", "x-1", "--", "sh", "-c", show}
+		if how == "flag" {
+			args = append([]string{"exec", "--endpoint-url", s.URL}, args[1:]...)
+		} else {
+			t.Setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "")
+			t.Setenv("AWS_ENDPOINT_URL", s.URL)
+		}
+		var out, errOut bytes.Buffer
+		if code := Main(args, nil, &out, &errOut); code != 0 {
+			t.Fatalf("%s: exit %d: %s", how, code, errOut.String())
+		}
+		if got := strings.TrimSpace(out.String()); got != want {
+			t.Fatalf("%s: the child's endpoints are %q, want %q", how, got, want)
+		}
+	}
+}
+
+// An AWS CLI that ignores AWS_ENDPOINT_URL (v1 before 1.29, v2 before 2.13) run
+// without --endpoint-url would call AWS: exec warns, once.
+func TestEndpointWarning(t *testing.T) {
+	dir := t.TempDir()
+	fake := func(version string) string {
+		p := filepath.Join(dir, version, "aws")
+		os.MkdirAll(filepath.Dir(p), 0o700)
+		os.WriteFile(p, []byte("#!/bin/sh\necho 'aws-cli/"+version+" Python/3.11.2 Linux/6 source/x86_64.debian.12 prompt/off'\n"), 0o700)
+		return p
+	}
+	ctx := context.Background()
+	for _, c := range []struct {
+		version string
+		args    []string
+		warn    bool
+	}{
+		{"2.9.19", []string{"s3", "ls"}, true},
+		{"1.27.0", []string{"s3", "ls"}, true},
+		{"2.9.19", []string{"--endpoint-url", "http://x", "s3", "ls"}, false},
+		{"2.9.19", []string{"s3", "ls", "--endpoint-url=http://x"}, false},
+		{"2.13.0", []string{"s3", "ls"}, false},
+		{"1.45.11", []string{"s3", "ls"}, false},
+	} {
+		msg := endpointWarning(ctx, "http://127.0.0.1:4577", append([]string{fake(c.version)}, c.args...))
+		if (msg != "") != c.warn || (c.warn && !strings.Contains(msg, "--endpoint-url http://127.0.0.1:4577")) {
+			t.Errorf("aws-cli/%s %v: warning %q", c.version, c.args, msg)
+		}
+	}
+	if msg := endpointWarning(ctx, "", []string{fake("2.9.19"), "s3", "ls"}); msg != "" {
+		t.Errorf("no endpoint configured, yet: %q", msg)
+	}
+}
+
+// Issue 13 item 9: with no server at the endpoint, one line says which endpoint could
+// not be reached and how to start a server there — not the SDK's retry chatter.
+func TestServerDownIsOneLine(t *testing.T) {
+	credsEnv(t, "AKIAIOSFODNN7EXAMPLE", "secret")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	endpoint := "http://" + ln.Addr().String()
+	ln.Close() // nothing listens there now
+	for _, args := range [][]string{
+		{"exec", "--endpoint-url", endpoint, "--role-arn", "arn:aws:iam::111111111111:role/r", "--", "true"},
+		{"export", "--endpoint-url", endpoint, "--role-arn", "arn:aws:iam::111111111111:role/r"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := Main(args, nil, &out, &errOut); code == 0 {
+			t.Fatalf("%s: exit 0 with no server", args[0])
+		}
+		got := strings.TrimSpace(errOut.String())
+		want := "iamlocal: could not reach " + endpoint + " (connection refused): is iamlocal serve running? Start it with: iamlocal serve --addr " + ln.Addr().String()
+		if got != want {
+			t.Fatalf("%s: %q\nwant %q", args[0], got, want)
+		}
 	}
 }

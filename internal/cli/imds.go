@@ -148,16 +148,11 @@ func runImds(ctx context.Context, out, errOut io.Writer, o imdsOptions) error {
 	}
 	base := baseURL(ln.Addr())
 	fmt.Fprintln(out, describeImds(o, metadata, base))
-	fmt.Fprintln(out, "Environment for the AWS CLI and SDKs:")
-	if ecs != nil {
-		fmt.Fprintf(out, "  export AWS_CONTAINER_CREDENTIALS_FULL_URI=%s%s\n", base, ecs.Path())
-		fmt.Fprintf(out, "  export AWS_CONTAINER_AUTHORIZATION_TOKEN=%s\n", ecs.AuthToken())
-	} else {
-		fmt.Fprintf(out, "  export AWS_EC2_METADATA_SERVICE_ENDPOINT=%s\n", base)
-		fmt.Fprintf(out, "  export AWS_REGION=%s\n", metadata.Instance().Region)
+	region := o.region
+	if metadata != nil {
+		region = metadata.Instance().Region
 	}
-	fmt.Fprintf(out, "  export AWS_ENDPOINT_URL=%s\n", strings.TrimRight(o.endpoint, "/"))
-	fmt.Fprintln(out, "  unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE")
+	fmt.Fprint(out, imdsEnvironment(base, ecs, region, o.endpoint))
 
 	srv := imds.NewHTTPServer(handler)
 	errc := make(chan error, 1)
@@ -177,6 +172,34 @@ func runImds(ctx context.Context, out, errOut io.Writer, o imdsOptions) error {
 	}
 	fmt.Fprintln(errOut, "iamlocal imds: stopped")
 	return nil
+}
+
+// imdsEnvironment is what a shell evaluates so that the AWS CLI v1 and v2, boto3 and
+// aws-sdk-go-v2 take their credentials from this endpoint and nothing else:
+//   - the metadata endpoint ends in "/": botocore appends "latest/api/token" to it;
+//   - both region variables: boto3 reads only AWS_DEFAULT_REGION, the Go SDK AWS_REGION;
+//   - every other source of credentials is unset, or the chain would stop there first
+//     (AWS_SHARED_CREDENTIALS_FILE and AWS_CONFIG_FILE point at nothing for the same
+//     reason, and AWS_EC2_METADATA_DISABLED would turn the metadata service off).
+//
+// AWS_ENDPOINT_URL sends SDKs and recent CLIs to iamlocal; the AWS CLI v2.9 that
+// Debian ships ignores it and needs --endpoint-url, as the comment line says.
+func imdsEnvironment(base string, ecs *imds.ECS, region, endpoint string) string {
+	var b strings.Builder
+	b.WriteString("Environment for the AWS CLI and SDKs (eval these lines in a shell):\n")
+	if ecs != nil {
+		fmt.Fprintf(&b, "  export AWS_CONTAINER_CREDENTIALS_FULL_URI=%s%s\n", base, ecs.Path())
+		fmt.Fprintf(&b, "  export AWS_CONTAINER_AUTHORIZATION_TOKEN=%s\n", ecs.AuthToken())
+	} else {
+		fmt.Fprintf(&b, "  export AWS_EC2_METADATA_SERVICE_ENDPOINT=%s/\n", base)
+		b.WriteString("  export AWS_EC2_METADATA_SERVICE_ENDPOINT_MODE=IPv4\n")
+	}
+	fmt.Fprintf(&b, "  export AWS_REGION=%s\n  export AWS_DEFAULT_REGION=%s\n", region, region)
+	fmt.Fprintf(&b, "  export AWS_ENDPOINT_URL=%s\n", strings.TrimRight(endpoint, "/"))
+	b.WriteString("  export AWS_SHARED_CREDENTIALS_FILE=/dev/null\n  export AWS_CONFIG_FILE=/dev/null\n")
+	b.WriteString("  unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_PROFILE AWS_EC2_METADATA_DISABLED AWS_CONTAINER_CREDENTIALS_RELATIVE_URI\n")
+	fmt.Fprintf(&b, "  # the AWS CLI before v2.13 ignores AWS_ENDPOINT_URL: aws --endpoint-url %s …\n", strings.TrimRight(endpoint, "/"))
+	return b.String()
 }
 
 // baseURL is the URL clients use for a listener: a wildcard address is reached on

@@ -108,10 +108,12 @@ func TestImdsCommandInstance(t *testing.T) {
 	api := fakeInternalAPI(t)
 	env := startImds(t, "--instance-id", "i-0123456789abcdef0", "--endpoint", api.URL, "--data", fakeDataDir(t))
 	base := env["AWS_EC2_METADATA_SERVICE_ENDPOINT"]
-	if !strings.HasPrefix(base, "http://127.0.0.1:") || env["AWS_REGION"] != "eu-west-1" || env["AWS_ENDPOINT_URL"] != api.URL {
+	// botocore appends "latest/api/token" to the endpoint: it must end in "/".
+	if !strings.HasPrefix(base, "http://127.0.0.1:") || !strings.HasSuffix(base, "/") || env["AWS_REGION"] != "eu-west-1" ||
+		env["AWS_DEFAULT_REGION"] != "eu-west-1" || env["AWS_ENDPOINT_URL"] != api.URL {
 		t.Fatalf("environment %v", env)
 	}
-	req, _ := http.NewRequest(http.MethodPut, base+"/latest/api/token", nil)
+	req, _ := http.NewRequest(http.MethodPut, base+"latest/api/token", nil)
 	req.Header.Set("X-aws-ec2-metadata-token-ttl-seconds", "60")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -119,7 +121,7 @@ func TestImdsCommandInstance(t *testing.T) {
 	}
 	tok, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	req, _ = http.NewRequest(http.MethodGet, base+"/latest/meta-data/iam/security-credentials/", nil)
+	req, _ = http.NewRequest(http.MethodGet, base+"latest/meta-data/iam/security-credentials/", nil)
 	req.Header.Set("X-aws-ec2-metadata-token", string(tok))
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {

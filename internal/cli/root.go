@@ -5,9 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/url"
+	"os"
 	"strings"
 
 	"github.com/aws/smithy-go"
+	"github.com/iamlocal/iamlocal/internal/store"
 	"github.com/spf13/cobra"
 )
 
@@ -55,13 +59,19 @@ Start with:  iamlocal serve --demo`,
 	}
 	root.AddCommand(newEvalCmd(), newServeCmd(), newRootKeyCmd(), newDecodeCmd(), newExecCmd(), newExportCmd(), newEachCmd(), newImdsCmd())
 	root.AddCommand(newApplyCmd())
-	root.AddCommand(newExplainCmd(), newDoctorCmd(), newGraphCmd())
+	root.AddCommand(newExplainCmd(), newDoctorCmd(), newGraphCmd(), newVersionCmd())
+	version, commit, goVersion := buildVersion()
+	root.Version = fmt.Sprintf("%s (commit %s, %s, data schema %d)", version, commit, goVersion, store.SchemaVersion)
+	root.SetVersionTemplate("iamlocal {{.Version}}\n")
 	return root
 }
 
 // formatError makes an error one clear line: an AWS error as "CODE: message" without
 // the SDK's transport details, and, for a denial, the iamlocal command that explains it.
 func formatError(err error) string {
+	if line := unreachable(err); line != "" {
+		return line
+	}
 	msg := err.Error()
 	var ae smithy.APIError
 	i := strings.Index(msg, "operation error ")
@@ -77,6 +87,30 @@ func formatError(err error) string {
 		line += " (`" + hint + "` says why)"
 	}
 	return line
+}
+
+// unreachable words a failure to connect (after the SDK's retries) as one line: which
+// endpoint could not be reached, and how to start a server there. "" for other errors.
+func unreachable(err error) string {
+	var ue *url.Error
+	var op *net.OpError
+	if !errors.As(err, &ue) || !errors.As(ue.Err, &op) || op.Op != "dial" {
+		return ""
+	}
+	u, perr := url.Parse(ue.URL)
+	if perr != nil || u.Host == "" {
+		return ""
+	}
+	endpoint := u.Scheme + "://" + u.Host
+	why := op.Err.Error()
+	var se *os.SyscallError
+	if errors.As(op.Err, &se) {
+		why = se.Err.Error()
+	}
+	if !strings.HasPrefix(u.Hostname(), "127.") && u.Hostname() != "localhost" && u.Hostname() != "::1" {
+		return fmt.Sprintf("could not reach %s (%s)", endpoint, why)
+	}
+	return fmt.Sprintf("could not reach %s (%s): is iamlocal serve running? Start it with: iamlocal serve --addr %s", endpoint, why, u.Host)
 }
 
 // hintFor names the command that explains an AWS denial.

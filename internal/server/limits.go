@@ -205,6 +205,8 @@ func (g *guardedBody) release() {
 // closes the connection: its body is not read.
 func (s *Server) shed(w http.ResponseWriter, r *http.Request, s3 bool, reqID string) {
 	w.Header().Set("Connection", "close")
+	// net/http may still read a small unread body after the answer: not for long.
+	http.NewResponseController(w).SetReadDeadline(time.Now().Add(time.Second))
 	if s3 {
 		s3plane.WriteError(w, r, slowDown(true), reqID)
 		return

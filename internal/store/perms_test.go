@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"syscall"
 	"testing"
 )
@@ -146,5 +147,24 @@ func TestTightenNeverLoosens(t *testing.T) {
 	}
 	if fi, _ := os.Stat(p); fi.Mode().Perm() != fs.FileMode(0o600) {
 		t.Fatalf("mode %v, want 0600", fi.Mode().Perm())
+	}
+}
+
+// A data directory written by a newer iamlocal is refused, not misread.
+func TestNewerSchemaRefused(t *testing.T) {
+	dir := t.TempDir()
+	st, err := OpenSQLite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.db.Exec(`PRAGMA user_version = 99`); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	if v, err := DataSchemaVersion(dir); err != nil || v != 99 {
+		t.Fatalf("DataSchemaVersion: %d %v", v, err)
+	}
+	if _, err := OpenSQLite(dir); err == nil || !strings.Contains(err.Error(), "schema version 99, newer than this iamlocal's (1)") {
+		t.Fatalf("opening a newer directory: %v", err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"sync/atomic"
 
@@ -36,6 +37,47 @@ CREATE TABLE IF NOT EXISTS objects (
 	PRIMARY KEY (kind, key)
 ) WITHOUT ROWID;`
 
+// SchemaVersion is the version of the data directory's layout this binary writes,
+// kept in SQLite's user_version. A directory of a newer version is refused rather
+// than misread.
+const SchemaVersion = 1
+
+func checkSchemaVersion(db *sql.DB, path string) error {
+	var v int
+	if err := db.QueryRow(`PRAGMA user_version`).Scan(&v); err != nil {
+		return fmt.Errorf("read the schema version of %s: %w", path, err)
+	}
+	switch {
+	case v > SchemaVersion:
+		return fmt.Errorf("%s has schema version %d, newer than this iamlocal's (%d): use a newer iamlocal", path, v, SchemaVersion)
+	case v < SchemaVersion:
+		if _, err := db.Exec(fmt.Sprintf(`PRAGMA user_version = %d`, SchemaVersion)); err != nil {
+			return fmt.Errorf("write the schema version of %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// DataSchemaVersion reads the schema version of the data directory dir without
+// changing anything; 0 when it holds no database.
+func DataSchemaVersion(dir string) (int, error) {
+	path := dbPath(dir)
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, os.ErrNotExist) {
+			return 0, nil
+		}
+		return 0, err
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro&_pragma=busy_timeout(5000)")
+	if err != nil {
+		return 0, err
+	}
+	defer db.Close()
+	var v int
+	err = db.QueryRow(`PRAGMA user_version`).Scan(&v)
+	return v, err
+}
+
 // OpenSQLite opens (creating if needed) the database iamlocal.db in dir.
 func OpenSQLite(dir string) (*SQLite, error) {
 	path := dbPath(dir)
@@ -52,6 +94,10 @@ func OpenSQLite(dir string) (*SQLite, error) {
 	if _, err := db.Exec(schema); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("create schema in %s: %w", path, err)
+	}
+	if err := checkSchemaVersion(db, path); err != nil {
+		db.Close()
+		return nil, err
 	}
 	if err := tightenDB(path); err != nil { // an older -wal or -shm made by the umask
 		db.Close()

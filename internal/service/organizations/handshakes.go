@@ -195,7 +195,8 @@ func invitedAccount(tx store.Tx, partyType, partyID string) (*directory.Account,
 		if a, err = loadAccount(tx, partyID); err != nil || a != nil {
 			return a, err
 		}
-		a = &directory.Account{ID: partyID, Name: partyID, Email: "root@" + partyID + ".iamlocal", Status: "ACTIVE"}
+		// An account iamlocal has not seen: on AWS it would have a name of its own.
+		a = &directory.Account{ID: partyID, Name: "invited-" + partyID[len(partyID)-4:], Email: "root@" + partyID + ".iamlocal", Status: "ACTIVE"}
 	case "EMAIL":
 		if len(partyID) < 6 || len(partyID) > 64 || !emailPattern.MatchString(partyID) {
 			return nil, invalidInput("INVALID_EMAIL_ADDRESS_TARGET", "You specified an invalid email address for the invited account owner.")
@@ -217,7 +218,8 @@ func invitedAccount(tx store.Tx, partyType, partyID string) (*directory.Account,
 		if err != nil {
 			return nil, err
 		}
-		a = &directory.Account{ID: id, Name: id, Email: partyID, Status: "ACTIVE"}
+		name, _, _ := strings.Cut(partyID, "@")
+		a = &directory.Account{ID: id, Name: name, Email: partyID, Status: "ACTIVE"}
 	case "ORGANIZATION":
 		return nil, invalidInput("INVALID_PARTY_TYPE_TARGET", "You specified the wrong type of entity (ORGANIZATION) as the party of an invitation: use ACCOUNT or EMAIL.")
 	default:

@@ -13,9 +13,6 @@ import (
 
 const denyIAM = `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":"iam:*","Resource":"*"}]}`
 
-// iamServed reports whether the IAM action is served (IAM is written in parallel).
-func iamServed(err error) bool { return apiCode(err) != "InvalidAction" }
-
 // TestCreatedAccountRoleAndSCP follows the usual path: create an account, assume its
 // OrganizationAccountAccessRole as an administrator of the management account, and
 // see an SCP attached to the account limit that session.
@@ -38,11 +35,8 @@ func TestCreatedAccountRoleAndSCP(t *testing.T) {
 		t.Fatalf("ListUsers in the new account: %v", err)
 	}
 	roles, err := member.ListRoles(ctx, &iam.ListRolesInput{})
-	rolesServed := iamServed(err)
-	if rolesServed {
-		if err != nil || len(roles.Roles) != 1 || aws.ToString(roles.Roles[0].RoleName) != "OrganizationAccountAccessRole" {
-			t.Fatalf("ListRoles in the new account: %v %+v", err, roles)
-		}
+	if err != nil || len(roles.Roles) != 1 || aws.ToString(roles.Roles[0].RoleName) != "OrganizationAccountAccessRole" {
+		t.Fatalf("ListRoles in the new account: %v %+v", err, roles)
 	}
 
 	scp := f.createPolicy(t, types.PolicyTypeServiceControlPolicy, "DenyIAM", denyIAM)
@@ -52,10 +46,8 @@ func TestCreatedAccountRoleAndSCP(t *testing.T) {
 	if !strings.Contains(err.Error(), "arn:aws:sts::"+acct+":assumed-role/OrganizationAccountAccessRole/test is not authorized to perform: iam:ListUsers") {
 		t.Fatalf("ListUsers denial message: %v", err)
 	}
-	if rolesServed {
-		_, err = member.ListRoles(ctx, &iam.ListRolesInput{})
-		wantSCPDeny(t, "ListRoles under a deny-iam SCP", err)
-	}
+	_, err = member.ListRoles(ctx, &iam.ListRolesInput{})
+	wantSCPDeny(t, "ListRoles under a deny-iam SCP", err)
 
 	// The same SCP on the root does not limit the management account.
 	f.attach(t, scp, f.root)
@@ -144,9 +136,6 @@ func TestOrganizationsIAMAuthorization(t *testing.T) {
 		t.Fatal(err)
 	}
 	key, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String("reader")})
-	if !iamServed(err) {
-		t.Skip("IAM CreateAccessKey is not served yet")
-	}
 	if err != nil {
 		t.Fatal(err)
 	}

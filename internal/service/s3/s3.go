@@ -119,6 +119,9 @@ func (rq *request) parse() error {
 	return nil
 }
 
+// VirtualBucket is the bucket a virtual-hosted request names in its Host, or "".
+func VirtualBucket(host string) string { return bucketFromHost(host) }
+
 // bucketFromHost returns the bucket of a virtual-hosted request: the host's labels
 // before ".localhost" (or ".s3.localhost").
 func bucketFromHost(host string) string {
@@ -449,12 +452,18 @@ func (rq *request) commonContext(ctx policy.Context) {
 	if rq.c.Identity == nil {
 		return
 	}
-	if r.Header.Get("Authorization") != "" {
+	auth := r.Header.Get("Authorization")
+	if auth != "" {
 		ctx.Set("s3:authType", "REST-HEADER")
 	} else {
 		ctx.Set("s3:authType", "REST-QUERY-STRING")
 	}
-	ctx.Set("s3:signatureversion", "AWS4-HMAC-SHA256")
+	// S3 names SigV2 "AWS" in this key (the header form starts "AWS id:sig").
+	if strings.HasPrefix(auth, "AWS ") || auth == "" && rq.q.Has("AWSAccessKeyId") {
+		ctx.Set("s3:signatureversion", "AWS")
+	} else {
+		ctx.Set("s3:signatureversion", "AWS4-HMAC-SHA256")
+	}
 	if v := r.Header.Get("X-Amz-Content-Sha256"); v != "" {
 		ctx.Set("s3:x-amz-content-sha256", v)
 	}
