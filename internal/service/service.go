@@ -43,6 +43,14 @@ type EndpointListeners interface {
 	Close(endpointID string) error
 }
 
+// NoEndpointPortError is Open's error when every port of the configured range
+// (serve --endpoint-ports) is taken.
+type NoEndpointPortError struct{ Range string }
+
+func (e *NoEndpointPortError) Error() string {
+	return "every port of the --endpoint-ports range " + e.Range + " is taken"
+}
+
 // Endpoint is the VPC endpoint a request came through.
 type Endpoint struct {
 	ID     string
