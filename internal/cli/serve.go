@@ -22,7 +22,7 @@ import (
 func newServeCmd() *cobra.Command {
 	var addr, dataDir, accountID, region string
 	var demo bool
-	var cpuProfile, endpointPorts string
+	var cpuProfile, endpointPorts, logRequests string
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:4577] [--data DIR] [--account-id 000000000000]",
 		Short: "Serve IAM, STS, Organizations, S3 and EC2 for the AWS CLI and SDKs",
@@ -35,7 +35,12 @@ it is generated on first start, printed once and written to DIR/root-credentials
 
 Each VPC endpoint gets a loopback listener of its own (DnsName localhost:PORT), on a
 free port the system picks, or on the first free port of --endpoint-ports
-(IAMLOCAL_ENDPOINT_PORTS); an endpoint keeps its port across restarts.`,
+(IAMLOCAL_ENDPOINT_PORTS); an endpoint keeps its port across restarts.
+
+--log-requests (or --log-requests=json) writes one line per request to stderr: time,
+request id, principal ARN (or anonymous), action, decision (allowed, denied with the
+blocking policy layers when the engine said no), HTTP status and latency. Never keys,
+secrets, session tokens or signatures.`,
 		Example: `  iamlocal serve --data ./.iamlocal
   AWS_SHARED_CREDENTIALS_FILE=.iamlocal/root-credentials aws --endpoint-url http://127.0.0.1:4577 sts get-caller-identity`,
 		Args: cobra.NoArgs,
@@ -51,7 +56,10 @@ free port the system picks, or on the first free port of --endpoint-ports
 				pprof.StartCPUProfile(f)
 				defer pprof.StopCPUProfile()
 			}
-			opts := serveOptions{demo: demo}
+			opts := serveOptions{demo: demo, logRequests: logRequests}
+			if logRequests != "" && logRequests != "text" && logRequests != "json" {
+				return &exitError{2, fmt.Errorf("--log-requests=%q: want text or json", logRequests)}
+			}
 			if !cmd.Flags().Changed("endpoint-ports") {
 				endpointPorts = os.Getenv("IAMLOCAL_ENDPOINT_PORTS")
 			}
@@ -72,6 +80,8 @@ free port the system picks, or on the first free port of --endpoint-ports
 	cmd.Flags().StringVar(&region, "region", "us-east-1", "the region iamlocal reports")
 	cmd.Flags().BoolVar(&demo, "demo", false, "create a sample organization on first start")
 	cmd.Flags().StringVar(&endpointPorts, "endpoint-ports", "", "give VPC endpoint listeners the first free port of `FIRST-LAST` (default: any free port; also IAMLOCAL_ENDPOINT_PORTS)")
+	cmd.Flags().StringVar(&logRequests, "log-requests", "", "log one line per request to stderr, as `text` or json (--log-requests=json)")
+	cmd.Flags().Lookup("log-requests").NoOptDefVal = "text"
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` until shutdown (performance work)")
 	return cmd
 }
@@ -80,6 +90,7 @@ free port the system picks, or on the first free port of --endpoint-ports
 type serveOptions struct {
 	demo          bool
 	endpointPorts server.PortRange
+	logRequests   string // "", text or json
 }
 
 func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Config, opts serveOptions) error {
@@ -104,6 +115,12 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
 		Region: cfg.Region, ManagementAccount: cfg.AccountID, DataDir: cfg.DataDir}
 	front := server.New(env, log, nil)
+	switch opts.logRequests {
+	case "text":
+		front.LogRequests(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
+	case "json":
+		front.LogRequests(slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)))
+	}
 	endpoints := front.Listeners()
 	endpoints.SetPorts(opts.endpointPorts)
 	env.Endpoints = endpoints

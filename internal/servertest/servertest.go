@@ -63,6 +63,8 @@ type Options struct {
 	EndpointPorts server.PortRange
 	// Log receives the server's warnings; nil discards them.
 	Log *slog.Logger
+	// RequestLog is serve --log-requests: a line per request; nil, none.
+	RequestLog *slog.Logger
 }
 
 // StartWith runs a server with options.
@@ -87,6 +89,7 @@ func StartWith(t testing.TB, o Options) *Server {
 	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
 		Region: DefaultRegion, ManagementAccount: Account, DataDir: dataDir}
 	h := server.New(env, log, now)
+	h.LogRequests(o.RequestLog)
 	endpoints := h.Listeners()
 	endpoints.SetPorts(o.EndpointPorts)
 	env.Endpoints = endpoints
