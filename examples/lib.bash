@@ -10,14 +10,17 @@ passed=0
 fail() { echo "FAIL: $*" >&2; exit 1; }
 pass() { passed=$((passed + 1)); }
 
-# start_server DIR: starts iamlocal on a free port with the fixed root key below and
-# sets ENDPOINT, SERVER_PID and DATA_DIR (where the internal API's secret is).
+# start_server DIR [SERVE-FLAG...]: starts iamlocal with the fixed root key below on
+# IAMLOCAL_ADDR (default 127.0.0.1:0, a free port; VPC endpoints' ports come from
+# IAMLOCAL_ENDPOINT_PORTS when set) and sets ENDPOINT, SERVER_PID and DATA_DIR (where
+# the internal API's secret is).
 export IAMLOCAL_ROOT_ACCESS_KEY_ID=AKIAIAMLOCALE2EROOT1
 export IAMLOCAL_ROOT_SECRET_ACCESS_KEY=e2eRootSecretKey0000000000000000000000000
 start_server() {
 	local dir=$1 log=$1.log
+	shift
 	DATA_DIR=$dir
-	"$bin" serve --addr 127.0.0.1:0 --data "$dir" --account-id 111111111111 >"$log" 2>&1 &
+	"$bin" serve --addr "${IAMLOCAL_ADDR:-127.0.0.1:0}" --data "$dir" --account-id 111111111111 "$@" >"$log" 2>&1 &
 	SERVER_PID=$!
 	for _ in $(seq 100); do
 		ENDPOINT=$(sed -n 's/^iamlocal serving on \(http:[^ ]*\).*/\1/p' "$log")
@@ -29,6 +32,9 @@ start_server() {
 	cat "$log" >&2
 	fail "iamlocal did not become ready"
 }
+
+# free_port: an unused loopback TCP port.
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 stop_server() { kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true; }
 

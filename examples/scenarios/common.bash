@@ -45,17 +45,13 @@ decode() {
 	admin sts decode-authorization-message --encoded-message "$msg" --query DecodedMessage --output text
 }
 
-# free_port: an unused loopback TCP port.
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# start_imds INSTANCE_ID: serves the instance's metadata on a free port; sets IMDS_URL
-# and IMDS_PID.
+# start_imds INSTANCE_ID: serves the instance's metadata on IAMLOCAL_IMDS_ADDR
+# (default: a free loopback port); sets IMDS_URL and IMDS_PID.
 start_imds() {
-	local port
-	port=$(free_port)
-	"$bin" imds --instance-id "$1" --addr "127.0.0.1:$port" --endpoint "$ENDPOINT" --data "$DATA_DIR" >"$work/imds.log" 2>&1 &
+	local addr=${IAMLOCAL_IMDS_ADDR:-127.0.0.1:$(free_port)}
+	"$bin" imds --instance-id "$1" --addr "$addr" --endpoint "$ENDPOINT" --data "$DATA_DIR" >"$work/imds.log" 2>&1 &
 	IMDS_PID=$!
-	IMDS_URL="http://127.0.0.1:$port"
+	IMDS_URL="http://$addr"
 	for _ in $(seq 100); do
 		curl -fs -o /dev/null -X PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "$IMDS_URL/latest/api/token" && return 0
 		sleep 0.05

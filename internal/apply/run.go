@@ -23,8 +23,12 @@ import (
 type Options struct {
 	DryRun bool
 	// CredentialsFile receives the access keys created in this run; empty: the
-	// file's credentialsFile (relative to the file's directory).
+	// file's credentialsFile, relative to SecretsDir.
 	CredentialsFile string
+	// SecretsDir is where a relative credentialsFile of the file goes: secrets stay
+	// out of the tree the YAML file lives in (often a git repository). Empty: the
+	// file's directory.
+	SecretsDir string
 	// Report is called for each change when it has been made (or, in a dry run,
 	// when it is planned).
 	Report func(Change)
@@ -68,6 +72,8 @@ type Result struct {
 	Changes []Change
 	// Keys are the access keys created and the profiles they were written to.
 	Keys []Key
+	// CredentialsFile is where new keys go (empty when the run needs none).
+	CredentialsFile string
 }
 
 // Key is an access key created by a run (its secret went to the credentials file only).
@@ -133,12 +139,17 @@ func Run(ctx context.Context, cfg aws.Config, w *World, o Options) (*Result, err
 	if r.credFile == "" && w.CredentialsFile != "" {
 		r.credFile = w.CredentialsFile
 		if !filepath.IsAbs(r.credFile) {
-			r.credFile = filepath.Join(w.Dir, r.credFile)
+			dir := o.SecretsDir
+			if dir == "" {
+				dir = w.Dir
+			}
+			r.credFile = filepath.Join(dir, r.credFile)
 		}
 	}
 	if ok, p := w.wantsKeys(); ok && r.credFile == "" {
 		return nil, &Error{File: w.File, Pos: p, Msg: "a new access key needs a credentials file to go to: give --credentials-file FILE or credentialsFile: in the file"}
 	}
+	r.res.CredentialsFile = r.credFile
 	err := r.run(ctx)
 	return &r.res, err
 }

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/aws/smithy-go"
@@ -17,6 +19,7 @@ func newApplyCmd() *cobra.Command {
 		opts     broker.Options
 		file     string
 		credFile string
+		dataDir  string
 		dryRun   bool
 		asJSON   bool
 	)
@@ -38,9 +41,12 @@ Every change is printed as it is made; a second apply of the same file prints
 "no changes". With --dry-run it prints the plan and changes nothing. What "update"
 means for each kind, the file's schema and a complete example: docs/apply.md.
 
-New access keys are written to the credentials file (--credentials-file, or
-credentialsFile: in FILE), mode 0600, one profile per user: AWS shows a secret only
-once, so only keys created in this run can be written.
+New access keys are written to the credentials file, mode 0600, one profile per user:
+AWS shows a secret only once, so only keys created in this run can be written. The
+file is --credentials-file FILE, or credentialsFile: in FILE, which (when relative)
+goes under DIR/credentials/ of the server's data directory (--data, when it exists)
+or else under the user's config directory (~/.config/iamlocal/credentials/ on Linux)
+— never next to the YAML file, which is often in a git repository.
 
 The file is checked before any call: faults are reported as FILE:LINE: FIELD: problem,
 policies are validated (MalformedPolicyDocument at the statement and element), and
@@ -87,9 +93,14 @@ the flags, 1 a failed call (changes made before it are kept; run apply again).`,
 			if dryRun && !asJSON {
 				fmt.Fprintf(out, "plan for %s (dry run: nothing is changed)\n", w.File)
 			}
+			secrets, err := secretsDir(dataDir)
+			if err != nil {
+				return err
+			}
 			res, runErr := apply.Run(cmd.Context(), cfg, w, apply.Options{
 				DryRun:          dryRun,
 				CredentialsFile: credFile,
+				SecretsDir:      secrets,
 				Report: func(c apply.Change) {
 					if !asJSON {
 						fmt.Fprintln(out, paint(c, color))
@@ -125,7 +136,11 @@ the flags, 1 a failed call (changes made before it are kept; run apply again).`,
 				if errors.As(runErr, &fe) && fe.Err == nil { // a fault of the file or the flags, found before any change
 					return &exitError{2, runErr}
 				}
-				if n := len(res.Changes); n > 0 && !asJSON {
+				switch n := len(res.Changes); {
+				case n == 0 || asJSON:
+				case dryRun: // a dry run changed nothing, whatever it planned
+					fmt.Fprintf(out, "%s planned before the error (dry run: nothing was changed)\n", plural(n, "change"))
+				default:
 					fmt.Fprintf(out, "%s made before the error (they are kept: fix the fault and apply again)\n", plural(n, "change"))
 				}
 				return fmt.Errorf("%w%s", runErr, applyHint(runErr))
@@ -146,7 +161,7 @@ the flags, 1 a failed call (changes made before it are kept; run apply again).`,
 				for _, k := range res.Keys {
 					profiles = append(profiles, k.Profile)
 				}
-				fmt.Fprintf(out, "new access keys are in the credentials file, profiles %s (their secrets are not shown again)\n", strings.Join(profiles, ", "))
+				fmt.Fprintf(out, "new access keys are in the credentials file %s (mode 0600), profiles %s (their secrets are not shown again)\n", res.CredentialsFile, strings.Join(profiles, ", "))
 			}
 			return nil
 		},
@@ -156,10 +171,24 @@ the flags, 1 a failed call (changes made before it are kept; run apply again).`,
 	fl.StringVarP(&file, "file", "f", "", "the YAML `FILE` to apply (- for standard input)")
 	fl.BoolVar(&dryRun, "dry-run", false, "print the plan (create/update/delete lines) and change nothing")
 	fl.StringVar(&credFile, "credentials-file", "", "write new access keys to `FILE` (AWS shared-credentials format, mode 0600); overrides credentialsFile: in the file")
+	fl.StringVar(&dataDir, "data", ".iamlocal", "the server's data `DIR` (serve --data): a relative credentialsFile goes under DIR/credentials/ when DIR exists")
 	fl.BoolVar(&asJSON, "json", false, "print the changes (and new key ids, never secrets) as JSON")
 	_ = cmd.MarkFlagFilename("file", "yaml", "yml")
 	_ = cmd.MarkFlagFilename("credentials-file")
 	return cmd
+}
+
+// secretsDir is where a relative credentialsFile goes: beside the server's state
+// when its data directory is here, else in the user's config directory.
+func secretsDir(dataDir string) (string, error) {
+	if st, err := os.Stat(dataDir); err == nil && st.IsDir() {
+		return filepath.Join(dataDir, "credentials"), nil
+	}
+	cfg, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("no place for new access keys: %w (give --credentials-file FILE)", err)
+	}
+	return filepath.Join(cfg, "iamlocal", "credentials"), nil
 }
 
 // paint colours a change by its operation, on a terminal.

@@ -55,6 +55,11 @@ func applyAdmin(t *testing.T, s *servertest.Server) {
 
 func runApply(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
+	// Keys of a relative credentialsFile without a data directory go to the user's
+	// config directory: a temporary one in tests.
+	if os.Getenv("IAMLOCAL_TEST_CONFIG") == "" {
+		t.Setenv("XDG_CONFIG_HOME", t.TempDir())
+	}
 	var out, errOut bytes.Buffer
 	code = Main(append([]string{"apply"}, args...), strings.NewReader(""), &out, &errOut)
 	return code, out.String(), errOut.String()
@@ -69,12 +74,14 @@ func TestApplyCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	code, out, errOut := runApply(t, "-f", path, "--endpoint-url", s.URL, "--dry-run")
+	// The server's data directory: a relative credentialsFile goes under it.
+	dataDir := t.TempDir()
+	code, out, errOut := runApply(t, "-f", path, "--endpoint-url", s.URL, "--dry-run", "--data", dataDir)
 	if code != 0 {
 		t.Fatalf("dry run: exit %d: %s", code, errOut)
 	}
 	for _, want := range []string{"plan for " + path + " (dry run: nothing is changed)", "create organization", "create account dev: dev@cli.example",
-		"create [dev] role reader", "create [management] user bot: access key (written to " + filepath.Join(dir, "creds") + " [bot])",
+		"create [dev] role reader", "create [management] user bot: access key (written to " + filepath.Join(dataDir, "credentials", "creds") + " [bot])",
 		"9 changes planned (dry run: nothing was changed)"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("dry run lacks %q:\n%s", want, out)
@@ -97,7 +104,7 @@ func TestApplyCommand(t *testing.T) {
 		t.Fatalf("apply: exit %d: %s\n%s", code, errOut, out)
 	}
 	if !strings.Contains(out, "9 changes made") || !strings.Contains(out, "create account dev: dev@cli.example → ") ||
-		!strings.Contains(out, "new access keys are in the credentials file, profiles bot (their secrets are not shown again)") {
+		!strings.Contains(out, "new access keys are in the credentials file "+credFile+" (mode 0600), profiles bot (their secrets are not shown again)") {
 		t.Fatalf("apply:\n%s", out)
 	}
 	data, err := os.ReadFile(credFile)
@@ -110,7 +117,7 @@ func TestApplyCommand(t *testing.T) {
 
 	// Again: no changes, and a note that the key's secret cannot be written (the
 	// file's own credentialsFile is not where the key went).
-	code, out, errOut = runApply(t, "-f", path, "--endpoint-url", s.URL)
+	code, out, errOut = runApply(t, "-f", path, "--endpoint-url", s.URL, "--data", dataDir)
 	if code != 0 || strings.TrimSpace(out) != "no changes" {
 		t.Fatalf("second apply: exit %d:\n%s\n%s", code, out, errOut)
 	}

@@ -22,7 +22,7 @@ import (
 func newServeCmd() *cobra.Command {
 	var addr, dataDir, accountID, region string
 	var demo bool
-	var cpuProfile string
+	var cpuProfile, endpointPorts, logRequests string
 	cmd := &cobra.Command{
 		Use:   "serve [--addr 127.0.0.1:4577] [--data DIR] [--account-id 000000000000]",
 		Short: "Serve IAM, STS, Organizations, S3 and EC2 for the AWS CLI and SDKs",
@@ -31,7 +31,16 @@ database); restarting on the same DIR keeps everything, sessions included.
 
 The management account's root user is the bootstrap identity. Its access key comes
 from IAMLOCAL_ROOT_ACCESS_KEY_ID / IAMLOCAL_ROOT_SECRET_ACCESS_KEY when set; otherwise
-it is generated on first start, printed once and written to DIR/root-credentials.`,
+it is generated on first start, printed once and written to DIR/root-credentials.
+
+Each VPC endpoint gets a loopback listener of its own (DnsName localhost:PORT), on a
+free port the system picks, or on the first free port of --endpoint-ports
+(IAMLOCAL_ENDPOINT_PORTS); an endpoint keeps its port across restarts.
+
+--log-requests (or --log-requests=json) writes one line per request to stderr: time,
+request id, principal ARN (or anonymous), action, decision (allowed, denied with the
+blocking policy layers when the engine said no), HTTP status and latency. Never keys,
+secrets, session tokens or signatures.`,
 		Example: `  iamlocal serve --data ./.iamlocal
   AWS_SHARED_CREDENTIALS_FILE=.iamlocal/root-credentials aws --endpoint-url http://127.0.0.1:4577 sts get-caller-identity`,
 		Args: cobra.NoArgs,
@@ -47,8 +56,22 @@ it is generated on first start, printed once and written to DIR/root-credentials
 				pprof.StartCPUProfile(f)
 				defer pprof.StopCPUProfile()
 			}
+			opts := serveOptions{demo: demo, logRequests: logRequests}
+			if logRequests != "" && logRequests != "text" && logRequests != "json" {
+				return &exitError{2, fmt.Errorf("--log-requests=%q: want text or json", logRequests)}
+			}
+			if !cmd.Flags().Changed("endpoint-ports") {
+				endpointPorts = os.Getenv("IAMLOCAL_ENDPOINT_PORTS")
+			}
+			if endpointPorts != "" {
+				r, err := server.ParsePortRange(endpointPorts)
+				if err != nil {
+					return &exitError{2, fmt.Errorf("--endpoint-ports: %w", err)}
+				}
+				opts.endpointPorts = r
+			}
 			return serve(ctx, cmd, addr, server.Config{DataDir: dataDir, AccountID: accountID, Region: region,
-				RootAccessKeyID: os.Getenv("IAMLOCAL_ROOT_ACCESS_KEY_ID"), RootSecretAccessKey: os.Getenv("IAMLOCAL_ROOT_SECRET_ACCESS_KEY")}, demo)
+				RootAccessKeyID: os.Getenv("IAMLOCAL_ROOT_ACCESS_KEY_ID"), RootSecretAccessKey: os.Getenv("IAMLOCAL_ROOT_SECRET_ACCESS_KEY")}, opts)
 		},
 	}
 	cmd.Flags().StringVar(&addr, "addr", "127.0.0.1:4577", "listen on `ADDR`")
@@ -56,11 +79,21 @@ it is generated on first start, printed once and written to DIR/root-credentials
 	cmd.Flags().StringVar(&accountID, "account-id", "000000000000", "the management account's `ID`")
 	cmd.Flags().StringVar(&region, "region", "us-east-1", "the region iamlocal reports")
 	cmd.Flags().BoolVar(&demo, "demo", false, "create a sample organization on first start")
+	cmd.Flags().StringVar(&endpointPorts, "endpoint-ports", "", "give VPC endpoint listeners the first free port of `FIRST-LAST` (default: any free port; also IAMLOCAL_ENDPOINT_PORTS)")
+	cmd.Flags().StringVar(&logRequests, "log-requests", "", "log one line per request to stderr, as `text` or json (--log-requests=json)")
+	cmd.Flags().Lookup("log-requests").NoOptDefVal = "text"
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to `FILE` until shutdown (performance work)")
 	return cmd
 }
 
-func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Config, demo bool) error {
+// serveOptions are serve's flags beyond the data directory's configuration.
+type serveOptions struct {
+	demo          bool
+	endpointPorts server.PortRange
+	logRequests   string // "", text or json
+}
+
+func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Config, opts serveOptions) error {
 	if len(cfg.AccountID) != 12 {
 		return &exitError{2, fmt.Errorf("--account-id %q: an account id has 12 digits", cfg.AccountID)}
 	}
@@ -82,7 +115,14 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
 		Region: cfg.Region, ManagementAccount: cfg.AccountID, DataDir: cfg.DataDir}
 	front := server.New(env, log, nil)
+	switch opts.logRequests {
+	case "text":
+		front.LogRequests(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))
+	case "json":
+		front.LogRequests(slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil)))
+	}
 	endpoints := front.Listeners()
+	endpoints.SetPorts(opts.endpointPorts)
 	env.Endpoints = endpoints
 	defer endpoints.CloseAll()
 	if err := endpoints.Reopen(ctx, st); err != nil {
@@ -101,7 +141,7 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 	fmt.Fprintf(out, "iamlocal serving on http://%s (data in %s)\n", ln.Addr(), cfg.DataDir)
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	if demo {
+	if opts.demo {
 		endpoint := "http://" + ln.Addr().String()
 		if err := runDemo(ctx, out, endpoint, boot.RootKey.ID, boot.RootKey.Secret, cfg.AccountID); err != nil {
 			fmt.Fprintln(cmd.ErrOrStderr(), "iamlocal: demo:", err)

@@ -555,7 +555,7 @@ func (a *AWS) Accounts(ctx context.Context) ([]Account, error) {
 				return err
 			}
 			for _, acc := range page.Accounts {
-				out = append(out, Account{ID: aws.ToString(acc.Id), Name: aws.ToString(acc.Name)})
+				out = append(out, Account{ID: aws.ToString(acc.Id), Name: aws.ToString(acc.Name), JoinedMethod: string(acc.JoinedMethod)})
 			}
 		}
 		return nil

@@ -124,6 +124,8 @@ func DoctorAssumeRole(ctx context.Context, src Source, q AssumeQuery) (*Report, 
 	roleOK := false
 	ch = Check{Name: "role exists"}
 	switch {
+	case (c.RoleErr != nil || c.RoleMissing) && roleName == accessRole && invited(ctx, src, c.ResourceAccount):
+		ch = invitedCheck(c, r)
 	case c.RoleErr != nil:
 		ch.Status, ch.Detail = StatusWarn, fmt.Sprintf("could not read the role: %v", c.RoleErr)
 	case c.RoleMissing:
@@ -217,8 +219,53 @@ func DoctorCall(ctx context.Context, src Source, q Query) (*Report, error) {
 		c.layerCheck(d, nd, authz.Identity, "identity policy allows "+q.Action),
 		c.layerCheck(d, nd, authz.PermissionsBoundary, "permissions boundary"),
 		c.layerCheck(d, nd, authz.Session, "session policies"))
+	if ch, ok := c.companionCheck(d); ok {
+		r.Checks = append(r.Checks, ch)
+	}
+	c.verifyFixes(r, d, nd)
 	r.Checks = append(r.Checks, decisionCheck(r, d))
 	return r, nil
+}
+
+// accessRole is the role CreateAccount makes in each new member account.
+const accessRole = "OrganizationAccountAccessRole"
+
+// invited reports whether account joined its organization by invitation.
+func invited(ctx context.Context, src Source, account string) bool {
+	accts, err := src.Accounts(ctx)
+	if err != nil {
+		return false
+	}
+	for _, a := range accts {
+		if a.ID == account {
+			return a.JoinedMethod == "INVITED"
+		}
+	}
+	return false
+}
+
+// invitedCheck says why an invited account has no OrganizationAccountAccessRole and
+// how to create it, with the member account's own credentials. It drops the warning
+// that pointed back at this very check.
+func invitedCheck(c *Case, r *Report) Check {
+	acct, mgmt := c.ResourceAccount, ""
+	if c.Org != nil {
+		mgmt = c.Org.ManagementAccount
+	}
+	trust := docOf(Statement{Effect: "Allow", Principal: map[string]any{"AWS": "arn:aws:iam::" + mgmt + ":root"}, Action: "sts:AssumeRole"})
+	var kept []string
+	for _, w := range r.Warnings {
+		if !strings.Contains(w, "role/"+accessRole) {
+			kept = append(kept, w)
+		}
+	}
+	r.Warnings = kept
+	return Check{Name: "role exists", Status: StatusFail,
+		Detail: fmt.Sprintf("account %s joined the organization by invitation (JoinedMethod INVITED): invited accounts get no %s; only CreateAccount makes it", acct, accessRole),
+		Fix: fmt.Sprintf("create it with credentials of account %s (its root user: `iamlocal root-key --account-id %s` prints a key), trusting the management account %s: "+
+			"aws iam create-role --role-name %s --assume-role-policy-document %s; aws iam attach-role-policy --role-name %s --policy-arn arn:aws:iam::aws:policy/AdministratorAccess",
+			acct, acct, mgmt, accessRole, shellQuote(compact(trust)), accessRole),
+		FixPolicy: trust}
 }
 
 func (c *Case) report(d *authz.Decision) *Report {
@@ -499,7 +546,7 @@ func (c *Case) denyFix(d *authz.Decision, l authz.Layer) (string, string) {
 func (c *Case) allowFix(d *authz.Decision, l authz.Layer) (string, string) {
 	req := &c.Request
 	caller := &req.Caller
-	allow := Statement{Effect: "Allow", Action: req.Action, Resource: req.Resource}
+	allow := Statement{Effect: "Allow", Action: req.Action, Resource: fixResources(req)}
 	switch l {
 	case authz.Identity:
 		doc := docOf(allow)

@@ -84,6 +84,9 @@ func (o *Org) Enabled(typ string) bool {
 type Account struct {
 	ID   string `json:"id"`
 	Name string `json:"name,omitempty"`
+	// JoinedMethod is CREATED or INVITED: invited accounts have no
+	// OrganizationAccountAccessRole unless someone created it.
+	JoinedMethod string `json:"joinedMethod,omitempty"`
 }
 
 // Target is a node of the organization policies attach to: the root, an OU or an

@@ -85,7 +85,7 @@ func Build(c *Case, d *authz.Decision) *Tree {
 	t := &Tree{Principal: req.Caller.Arn, Action: req.Action, Resource: req.Resource,
 		PrincipalAccount: c.PrincipalAccount, ResourceAccount: c.ResourceAccount,
 		Decision: d.Outcome.String(), BlockedBy: []string{}, Reasons: []string{}, Context: map[string][]string{},
-		MissingContextKeys: append([]string{}, d.Missing...), Notes: c.Notes, Warnings: c.Warnings}
+		MissingContextKeys: authz.MissingContextKeys(req, &c.Input, d), Notes: c.Notes, Warnings: c.Warnings}
 	for _, l := range d.BlockedBy.List() {
 		t.BlockedBy = append(t.BlockedBy, l.String())
 	}

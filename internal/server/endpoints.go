@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/iamlocal/iamlocal/internal/directory"
@@ -28,6 +30,35 @@ type Listeners struct {
 	mu    sync.Mutex
 	m     map[string]*http.Server
 	limit int // 0: MaxListeners
+	// ports is the range new listeners take their port from (serve
+	// --endpoint-ports); zero: any free port the system picks.
+	ports PortRange
+}
+
+// PortRange is an inclusive range of TCP ports; the zero value is no range.
+type PortRange struct{ Lo, Hi int }
+
+// ParsePortRange reads "45000-45099" (or a single port, "45000").
+func ParsePortRange(s string) (PortRange, error) {
+	lo, hi, ok := strings.Cut(strings.TrimSpace(s), "-")
+	if !ok {
+		hi = lo
+	}
+	a, errA := strconv.Atoi(strings.TrimSpace(lo))
+	b, errB := strconv.Atoi(strings.TrimSpace(hi))
+	if errA != nil || errB != nil || a < 1 || b > 65535 || a > b {
+		return PortRange{}, fmt.Errorf("port range %q: want FIRST-LAST, two ports from 1 to 65535, FIRST <= LAST (45000-45099)", s)
+	}
+	return PortRange{a, b}, nil
+}
+
+func (p PortRange) String() string { return fmt.Sprintf("%d-%d", p.Lo, p.Hi) }
+
+// SetPorts makes new listeners take the first free port of r (before Reopen).
+func (l *Listeners) SetPorts(r PortRange) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.ports = r
 }
 
 // Listeners returns the server's VPC endpoint listeners.
@@ -45,7 +76,13 @@ func (l *Listeners) Open(id string, port int) (string, error) {
 	if n := len(l.m); n >= MaxListeners || (l.limit > 0 && n >= l.limit) {
 		return "", fmt.Errorf("VPC endpoint %s: already %d endpoint listeners", id, len(l.m))
 	}
-	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	var ln net.Listener
+	var err error
+	if port == 0 && l.ports.Lo != 0 {
+		ln, err = l.listenInRange()
+	} else {
+		ln, err = net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	}
 	if err != nil {
 		return "", fmt.Errorf("VPC endpoint %s: %w", id, err)
 	}
@@ -56,6 +93,25 @@ func (l *Listeners) Open(id string, port int) (string, error) {
 	l.m[id] = hs
 	go hs.Serve(ln)
 	return hs.Addr, nil
+}
+
+// listenInRange listens on the first port of the range that is free: not one of
+// this server's listeners, and one the system lets it bind.
+func (l *Listeners) listenInRange() (net.Listener, error) {
+	used := make(map[string]bool, len(l.m))
+	for _, hs := range l.m {
+		used[hs.Addr] = true
+	}
+	for p := l.ports.Lo; p <= l.ports.Hi; p++ {
+		addr := "127.0.0.1:" + strconv.Itoa(p)
+		if used[addr] {
+			continue
+		}
+		if ln, err := net.Listen("tcp", addr); err == nil {
+			return ln, nil
+		}
+	}
+	return nil, &service.NoEndpointPortError{Range: l.ports.String()}
 }
 
 // Len is the number of open listeners.
@@ -87,7 +143,9 @@ func (l *Listeners) CloseAll() {
 	}
 }
 
-// Reopen starts the listeners of every stored endpoint, on their ports (after a restart).
+// Reopen starts the listeners of every stored endpoint, on their ports (after a
+// restart). A stored port another process has taken since is logged and replaced by
+// a new one (from the range, when set), which the endpoint's record then shows.
 func (l *Listeners) Reopen(ctx context.Context, st store.Store) error {
 	var eps []directory.VpcEndpoint
 	err := st.Read(ctx, func(tx store.Tx) error {
@@ -106,12 +164,55 @@ func (l *Listeners) Reopen(ctx context.Context, st store.Store) error {
 		return err
 	}
 	var errs []error
-	for _, ep := range eps {
+	type taken struct {
+		id   string
+		port int
+		err  error
+	}
+	var moved []taken
+	for _, ep := range eps { // every stored port first, so a moved one cannot take another's
 		if _, err := l.Open(ep.ID, ep.Port); err != nil {
+			if ep.Port == 0 {
+				errs = append(errs, err)
+				continue
+			}
+			moved = append(moved, taken{ep.ID, ep.Port, err})
+		}
+	}
+	for _, ep := range moved {
+		err := ep.err
+		addr, err2 := l.Open(ep.id, 0)
+		if err2 != nil {
+			errs = append(errs, err, err2)
+			continue
+		}
+		l.srv.log.Warn("a VPC endpoint's port is taken by another process: it moves to a new port",
+			"endpoint", ep.id, "port", ep.port, "newAddr", addr, "err", err)
+		if err := l.movePort(ctx, st, ep.id, addr); err != nil {
 			errs = append(errs, err)
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// movePort records an endpoint's new listener address (its DnsName).
+func (l *Listeners) movePort(ctx context.Context, st store.Store, id, addr string) error {
+	_, portStr, err := net.SplitHostPort(addr)
+	if err != nil {
+		return err
+	}
+	port, err := strconv.Atoi(portStr)
+	if err != nil {
+		return err
+	}
+	return st.Write(ctx, func(tx store.Tx) error {
+		var ep directory.VpcEndpoint
+		if err := tx.Get(directory.KindVpcEndpoint, id, &ep); err != nil {
+			return fmt.Errorf("VPC endpoint %s: %w", id, err)
+		}
+		ep.Port = port
+		return tx.Put(directory.KindVpcEndpoint, id, ep)
+	})
 }
 
 // endpointOf loads the VPC endpoint a request came through, if any.

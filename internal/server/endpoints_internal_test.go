@@ -30,3 +30,17 @@ func TestListenersCap(t *testing.T) {
 		t.Fatalf("after a close: %v", err)
 	}
 }
+
+func TestParsePortRange(t *testing.T) {
+	for in, want := range map[string]PortRange{"45000-45099": {45000, 45099}, "45000": {45000, 45000}, " 1 - 2 ": {1, 2}} {
+		got, err := ParsePortRange(in)
+		if err != nil || got != want {
+			t.Errorf("%q: %v %v", in, got, err)
+		}
+	}
+	for _, in := range []string{"", "x", "2-1", "0-10", "1-65536", "1-2-3", "-5"} {
+		if _, err := ParsePortRange(in); err == nil {
+			t.Errorf("%q: no error", in)
+		}
+	}
+}

@@ -31,12 +31,13 @@ func isS3(r *http.Request) bool {
 // serveS3 authenticates an S3 request on its headers alone — SigV4 signs the
 // declared payload hash, which the S3 plane checks against the body as it streams
 // it — and hands it to the plane with the body unread, under the body limits.
-func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, reqID string) {
+func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, reqID string, rec *reqRecord) {
 	r, release := s.guardBody(w, r, true, 2*s3.MaxBody)
 	defer release()
 	now := s.now()
 	c := &service.Call{Ctx: r.Context(), Env: s.env, Now: now, RequestID: reqID,
 		SourceIP: sourceIP(r), Secure: r.TLS != nil}
+	rec.observe(c)
 	err := s.env.Store.Read(r.Context(), func(tx store.Tx) error {
 		id, region, err := s.authenticateS3(tx, r, now)
 		if err != nil {

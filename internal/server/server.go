@@ -43,6 +43,8 @@ type Server struct {
 	inFlight admission // limits.go
 	// internalToken is the internal API's secret (internal.go); empty refuses all.
 	internalToken string
+	// reqLog, when set, gets a line per request (reqlog.go).
+	reqLog *slog.Logger
 }
 
 // protocol is how a service speaks.
@@ -89,10 +91,23 @@ func newRequestID() string {
 
 // ServeHTTP handles one request.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	reqID := newRequestID()
-	if r.URL.Path == "/_iamlocal" || strings.HasPrefix(r.URL.Path, "/_iamlocal/") {
+	if s.reqLog != nil {
+		s.serveLogged(w, r) // reqlog.go
+		return
+	}
+	if isInternalPath(r) {
 		s.serveIamlocal(w, r) // internal.go
 		return
+	}
+	s.serve(w, r, nil)
+}
+
+// serve handles one AWS API request; rec, when the request log is on, learns who
+// called what and what the engine said.
+func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *reqRecord) {
+	reqID := newRequestID()
+	if rec != nil {
+		rec.id = reqID
 	}
 	s3 := isS3(r)
 	if !s.enter() {
@@ -101,7 +116,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	defer s.leave()
 	if s3 {
-		s.serveS3(w, r, reqID)
+		s.serveS3(w, r, reqID, rec)
 		return
 	}
 	r, release := s.guardBody(w, r, false, maxBody+1)
@@ -122,7 +137,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, proto, wire.Errorf(http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "The request body exceeds %d bytes", maxBody), reqID)
 		return
 	}
-	result, err := s.call(r, body, proto, action, params, reqID)
+	if rec != nil {
+		rec.action = proto.name + ":" + action.Name
+	}
+	result, err := s.call(r, body, proto, action, params, reqID, rec)
 	if err != nil {
 		if proto.ec2 {
 			s.writeError(w, proto, s.ec2Error(err, action, reqID), reqID)
@@ -197,10 +215,11 @@ func scopeService(r *http.Request) string {
 }
 
 // call authenticates the request and runs the action in one transaction.
-func (s *Server) call(r *http.Request, body []byte, proto *protocol, a *service.Action, params wire.Params, reqID string) (any, error) {
+func (s *Server) call(r *http.Request, body []byte, proto *protocol, a *service.Action, params wire.Params, reqID string, rec *reqRecord) (any, error) {
 	now := s.now()
 	c := &service.Call{Ctx: r.Context(), Env: s.env, Params: params, Body: body, Now: now,
 		RequestID: reqID, SourceIP: sourceIP(r), Secure: r.TLS != nil}
+	rec.observe(c)
 	var result any
 	// One transaction for the whole call: who signed it, whether they may, and what
 	// the action does all see the same state.
@@ -209,13 +228,13 @@ func (s *Server) call(r *http.Request, body []byte, proto *protocol, a *service.
 		if err != nil {
 			return err
 		}
+		c.Tx, c.Identity, c.Region = tx, id, region
 		if id == nil && !a.Anonymous {
 			return wire.Errorf(http.StatusForbidden, "MissingAuthenticationToken", "Request is missing Authentication Token")
 		}
 		if err := sessionTokenLimits(id, proto.name, a.Name); err != nil {
 			return err
 		}
-		c.Tx, c.Identity, c.Region = tx, id, region
 		if c.Endpoint, err = s.endpointOf(r, tx); err != nil {
 			return err
 		}

@@ -52,8 +52,34 @@ func Start(t testing.TB, dataDir string) *Server {
 // StartClock is Start with the server's clock.
 func StartClock(t testing.TB, dataDir string, now func() time.Time) *Server {
 	t.Helper()
+	return StartWith(t, Options{DataDir: dataDir, Now: now})
+}
+
+// Options configure a test server as serve's flags do.
+type Options struct {
+	DataDir string           // "": a fresh one
+	Now     func() time.Time // nil: time.Now
+	// EndpointPorts is serve --endpoint-ports: the VPC endpoint listeners' ports.
+	EndpointPorts server.PortRange
+	// Log receives the server's warnings; nil discards them.
+	Log *slog.Logger
+	// RequestLog is serve --log-requests: a line per request; nil, none.
+	RequestLog *slog.Logger
+}
+
+// StartWith runs a server with options.
+func StartWith(t testing.TB, o Options) *Server {
+	t.Helper()
+	dataDir, now := o.DataDir, o.Now
 	if dataDir == "" {
 		dataDir = t.TempDir()
+	}
+	if now == nil {
+		now = time.Now
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
 	st, ring, _, err := server.Open(context.Background(), server.Config{DataDir: dataDir, AccountID: Account,
 		Region: DefaultRegion, RootAccessKeyID: RootKeyID, RootSecretAccessKey: RootSecret})
@@ -62,8 +88,10 @@ func StartClock(t testing.TB, dataDir string, now func() time.Time) *Server {
 	}
 	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
 		Region: DefaultRegion, ManagementAccount: Account, DataDir: dataDir}
-	h := server.New(env, slog.New(slog.NewTextHandler(io.Discard, nil)), now)
+	h := server.New(env, log, now)
+	h.LogRequests(o.RequestLog)
 	endpoints := h.Listeners()
+	endpoints.SetPorts(o.EndpointPorts)
 	env.Endpoints = endpoints
 	if err := endpoints.Reopen(context.Background(), st); err != nil {
 		t.Fatal(err)

@@ -43,6 +43,14 @@ type EndpointListeners interface {
 	Close(endpointID string) error
 }
 
+// NoEndpointPortError is Open's error when every port of the configured range
+// (serve --endpoint-ports) is taken.
+type NoEndpointPortError struct{ Range string }
+
+func (e *NoEndpointPortError) Error() string {
+	return "every port of the --endpoint-ports range " + e.Range + " is taken"
+}
+
 // Endpoint is the VPC endpoint a request came through.
 type Endpoint struct {
 	ID     string
@@ -83,6 +91,17 @@ type Call struct {
 	Region    string
 	// Endpoint is set when the request came through a VPC endpoint's listener.
 	Endpoint *Endpoint
+	// Trace, when set (serve --log-requests), records what the engine decided.
+	Trace *Trace
+}
+
+// Trace is what the engine decided during one call, for the request log.
+type Trace struct {
+	// Action is the first action authorized (the S3 plane's s3:GetObject…).
+	Action string
+	// Denied is the first denial's decision, and DeniedAction its action.
+	Denied       *authz.Decision
+	DeniedAction string
 }
 
 // Account is the caller's account.
@@ -159,6 +178,14 @@ func (c *Call) Authorize(req Request) error {
 	d, in, pr, err := c.decide(req)
 	if err != nil {
 		return err
+	}
+	if t := c.Trace; t != nil {
+		if t.Action == "" {
+			t.Action = req.Action
+		}
+		if !d.Allowed() && t.Denied == nil {
+			t.Denied, t.DeniedAction = d, req.Action
+		}
 	}
 	if d.Allowed() {
 		return nil

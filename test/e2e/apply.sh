@@ -25,7 +25,7 @@ err=$(AWS_ACCESS_KEY_ID=$IAMLOCAL_ROOT_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY=$IAML
 grep -q "AWS forbids the root user" <<<"$err" || fail "as root: $err"
 pass
 
-apply() { AWS_SHARED_CREDENTIALS_FILE="$work/admin-credentials" "$bin" apply --profile iamlocal-admin --endpoint-url "$ENDPOINT" "$@"; }
+apply() { AWS_SHARED_CREDENTIALS_FILE="$work/admin-credentials" "$bin" apply --profile iamlocal-admin --endpoint-url "$ENDPOINT" --data "$work/data" "$@"; }
 
 # The plan changes nothing.
 plan=$(apply -f "$work/world.yaml" --dry-run)
@@ -42,10 +42,13 @@ grep -q "^create account prod: prod@world.example → [0-9]\{12\}$" <<<"$out" ||
 [ "$(apply -f "$work/world.yaml" --dry-run | tail -1)" = "no changes" ] || fail "second plan is not empty"
 pass
 
-# The automation user's key (in world-credentials, beside the file) assumes deploy in
+# The automation user's key (in world-credentials, under the server's data directory,
+# not beside the file) assumes deploy in
 # prod with the ExternalId only, and writes a report to the bucket.
 prod=$(as_root organizations list-accounts --query "Accounts[?Name=='prod'].Id" --output text)
-autocli() { AWS_SHARED_CREDENTIALS_FILE="$work/world-credentials" AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= "$AWS" --profile automation --endpoint-url "$ENDPOINT" "$@"; }
+[ ! -e "$work/world-credentials" ] || fail "keys written beside the YAML file"
+[ "$(stat -c %a "$work/data/credentials/world-credentials")" = 600 ] || fail "world-credentials mode"
+autocli() { AWS_SHARED_CREDENTIALS_FILE="$work/data/credentials/world-credentials" AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= "$AWS" --profile automation --endpoint-url "$ENDPOINT" "$@"; }
 err=$(autocli sts assume-role --role-arn "arn:aws:iam::$prod:role/deploy" --role-session-name e2e 2>&1) && fail "assumed deploy without the ExternalId"
 grep -q AccessDenied <<<"$err" || fail "$err"
 read -r k s t < <(autocli sts assume-role --role-arn "arn:aws:iam::$prod:role/deploy" --role-session-name e2e --external-id world-7731 \
@@ -59,7 +62,7 @@ sed 's/^    email: dev@world.example$/    emial: dev@world.example/' "$work/worl
 code=0
 err=$(apply -f "$work/bad.yaml" 2>&1) || code=$?
 [ "$code" = 2 ] || fail "exit $code for a bad file"
-grep -q "bad.yaml:24: accounts\[0\].emial: unknown field" <<<"$err" || fail "bad file: $err"
+grep -q "bad.yaml:28: accounts\[0\].emial: unknown field" <<<"$err" || fail "bad file: $err"
 pass
 
 echo "$passed passed, 0 failed"

@@ -133,6 +133,23 @@ as_root ec2 delete-vpc-endpoints --vpc-endpoint-ids "$vpce" >/dev/null
 curl -sS -o /dev/null "http://$dns/" >/dev/null 2>&1 && fail "the deleted endpoint's listener still answers"
 pass
 
+# IAMLOCAL_ENDPOINT_PORTS (serve --endpoint-ports): an endpoint takes the range's
+# first free port and keeps it across a restart; a full range is
+# VpcEndpointLimitExceeded.
+stop_server
+lo=$(free_port)
+IAMLOCAL_ENDPOINT_PORTS=$lo-$lo start_server "$work/data"
+dns=$(as_root ec2 create-vpc-endpoint --vpc-id vpc-0a1b2c3d --vpc-endpoint-type Interface --service-name com.amazonaws.us-east-1.ec2 \
+	--query 'VpcEndpoint.DnsEntries[0].DnsName' --output text)
+[ "$dns" = "localhost:$lo" ] || fail "endpoint in the range $lo-$lo: $dns"
+err=$(as_root ec2 create-vpc-endpoint --vpc-id vpc-0a1b2c3d --vpc-endpoint-type Interface --service-name com.amazonaws.us-east-1.sts 2>&1) &&
+	fail "an endpoint beyond the port range"
+grep -q "(VpcEndpointLimitExceeded).*--endpoint-ports range $lo-$lo is exhausted" <<<"$err" || fail "full range: $err"
+stop_server
+start_server "$work/data" --endpoint-ports "$lo-$lo"
+ENDPOINT=http://$dns as_root ec2 describe-regions >/dev/null || fail "the pinned port after a restart"
+pass
+
 # Credentials EC2 cannot validate: 401 AuthFailure.
 err=$(as AKIAUNKNOWNKEY000000 x "" ec2 describe-regions 2>&1) && fail "unknown key accepted"
 grep -q "(AuthFailure)" <<<"$err" || fail "unknown key: $err"

@@ -35,6 +35,21 @@ arn=$(as_root iam get-user --user-name before-restart --query User.Arn --output 
 [ "$arn" = "arn:aws:iam::111111111111:user/e2e/before-restart" ] || fail "user after restart: $arn"
 pass
 
+# serve --log-requests: a line per request on stderr with who, what, the decision and
+# the status; none of the credentials.
+stop_server
+start_server "$work/data" --log-requests
+as_root sts get-caller-identity >/dev/null
+as "$kid" "$ksec" "$ktok" iam list-users >/dev/null 2>&1 && fail "IAM with GetSessionToken credentials without MFA"
+grep -q 'msg=request request=[0-9a-f-]\{36\} principal=arn:aws:iam::111111111111:root action=sts:GetCallerIdentity decision=allowed status=200 latency=' "$work/data.log" ||
+	fail "no request line for get-caller-identity: $(cat "$work/data.log")"
+grep -q 'principal=arn:aws:iam::111111111111:root action=iam:ListUsers decision=denied status=403' "$work/data.log" ||
+	fail "no request line for the refused list-users: $(cat "$work/data.log")"
+for secret in "$IAMLOCAL_ROOT_ACCESS_KEY_ID" "$IAMLOCAL_ROOT_SECRET_ACCESS_KEY" "$kid" "$ksec" "$ktok" Signature Credential; do
+	! grep -qF -- "$secret" "$work/data.log" || fail "the request log holds $secret"
+done
+pass
+
 # kill -9 during a stream of writes (bench/loadgen creating users as fast as the server
 # acknowledges them): every acknowledged write is there afterwards.
 acked="$work/acked"

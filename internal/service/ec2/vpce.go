@@ -324,6 +324,12 @@ func createVpcEndpoint(c *service.Call) (any, error) {
 		SubnetIDs: in.subnets, SecurityGroupIDs: in.groups, PrivateDNSEnabled: in.privateDNS}
 	if c.Env.Endpoints != nil {
 		addr, err := c.Env.Endpoints.Open(ep.ID, 0)
+		var full *service.NoEndpointPortError
+		if errors.As(err, &full) {
+			// iamlocal's own: the listeners' port range is full.
+			return nil, ec2Error("VpcEndpointLimitExceeded", "%s iamlocal's --endpoint-ports range %s is exhausted: every port in it is taken; widen the range or delete an endpoint.",
+				vpcEndpointLimitExceededMessage, full.Range)
+		}
 		if err != nil {
 			return nil, err
 		}

@@ -381,7 +381,7 @@ func (sim *simulation) evaluate(action, resource string) evalResultXML {
 	var d authz.Decision
 	authz.Decide(req, in, &d)
 	out := evalResultXML{EvalActionName: action, EvalResourceName: resource, EvalDecision: d.Outcome.String(),
-		MatchedStatements: []statementXML{}, MissingContextValues: append([]string{}, d.Missing...)}
+		MatchedStatements: []statementXML{}, MissingContextValues: authz.MissingContextKeys(req, in, &d)}
 	for _, m := range d.Matched {
 		if src := sim.source(m); src != nil {
 			st := &src.p.Statements[m.Statement]
