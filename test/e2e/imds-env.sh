@@ -15,7 +15,6 @@ go build -o "$work/sdkcaller" ./test/e2e/sdkcaller
 as_root iam create-role --role-name app --assume-role-policy-document \
 	'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":["ec2.amazonaws.com","ecs-tasks.amazonaws.com"]},"Action":"sts:AssumeRole"}]}' >/dev/null
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 # start_imds ARGS…: runs `iamlocal imds ARGS…` and waits for its environment lines.
 start_imds() {
