@@ -80,3 +80,14 @@ func hasKey(keys []string, key string) bool {
 	}
 	return false
 }
+
+// Evaluate is the decision of the offline doors — `iamlocal eval`,
+// SimulatePrincipalPolicy and SimulateCustomPolicy: Decide, whose outcome, blocking
+// layers and matched statements they report, with the missing context keys of
+// MissingContextKeys. It allocates a fresh Decision; the request path calls Decide.
+func Evaluate(req *policy.Request, in *Input) *Decision {
+	d := &Decision{}
+	Decide(req, in, d)
+	d.Missing = MissingContextKeys(req, in, d)
+	return d
+}

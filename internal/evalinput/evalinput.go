@@ -357,11 +357,10 @@ func arnAccount(s string) string {
 	return ""
 }
 
-// Decide runs one case through the engine.
+// Decide runs one case through the engine, by the path the simulators share
+// (authz.Evaluate).
 func (c *Case) Decide() *authz.Decision {
-	d := &authz.Decision{}
-	authz.Decide(&c.Request, &c.Input, d)
-	return d
+	return authz.Evaluate(&c.Request, &c.Input)
 }
 
 // Output decides the case and renders the decision, its warnings included, or the

@@ -139,9 +139,9 @@ func (sim *simulation) readCommon(c *service.Call, custom bool) error {
 		return wire.ValidationError("1 validation error detected: Value null at 'policyInputList' failed to satisfy constraint: Member must not be null")
 	}
 	for i, d := range docs {
-		p, err := policy.Parse([]byte(d), policy.Identity)
+		p, err := simPolicy(fmt.Sprintf("PolicyInputList.%d", i+1), d, policy.Identity)
 		if err != nil {
-			return malformedPolicy(err)
+			return err
 		}
 		sim.identity = append(sim.identity, sourced{p, fmt.Sprintf("PolicyInputList.%d", i+1), "none"})
 	}
@@ -150,9 +150,9 @@ func (sim *simulation) readCommon(c *service.Call, custom bool) error {
 		return err
 	}
 	for i, d := range pbs {
-		p, err := policy.Parse([]byte(d), policy.Boundary)
+		p, err := simPolicy(fmt.Sprintf("PermissionsBoundaryPolicyInputList.%d", i+1), d, policy.Boundary)
 		if err != nil {
-			return malformedPolicy(err)
+			return err
 		}
 		sim.boundary = append(sim.boundary, sourced{p, fmt.Sprintf("PermissionsBoundaryPolicyInputList.%d", i+1), "none"})
 	}
@@ -174,14 +174,39 @@ func (sim *simulation) readCommon(c *service.Call, custom bool) error {
 		sim.resources = []string{"*"}
 	}
 	if doc := c.Params.Get("ResourcePolicy"); doc != "" {
-		p, err := policy.Parse([]byte(doc), policy.Resource)
+		p, err := simPolicy("ResourcePolicy", doc, policy.Resource)
 		if err != nil {
-			return malformedPolicy(err)
+			return err
 		}
 		sim.resource = &sourced{p, "ResourcePolicy", "resource"}
 	}
-	sim.owner = c.Params.Get("ResourceOwner")
+	if owner := c.Params.Get("ResourceOwner"); owner != "" {
+		// AWS documents an account ARN (arn:aws:iam::112233445566:root); an account id
+		// alone is taken too.
+		sim.owner = owner
+		if parts := strings.SplitN(owner, ":", 6); len(parts) == 6 && parts[0] == "arn" {
+			sim.owner = parts[4]
+		}
+		if !isAccountID(sim.owner) {
+			return invalidInput("Invalid ResourceOwner %s: want an account ARN such as arn:aws:iam::112233445566:root", owner)
+		}
+	}
 	return sim.readContext(c)
+}
+
+// simPolicy compiles a policy the simulators are given or read, as `iamlocal eval`
+// does: leniently. Like the IAM policy simulator, they decide every document that is
+// a JSON policy, also one the door storing it would refuse (the element then means
+// what AWS documents, see docs/eval.md). A document that is not a JSON policy is an
+// invalid value for the parameter: InvalidInput, the operation's error for it in
+// botocore's model of SimulateCustomPolicy and SimulatePrincipalPolicy, which list
+// InvalidInput and PolicyEvaluation but not MalformedPolicyDocument.
+func simPolicy(param, doc string, kind policy.Kind) (*policy.Policy, error) {
+	p, err := policy.ParseLenient([]byte(doc), kind)
+	if err != nil {
+		return nil, invalidInput("%s is not a valid policy document: %s", param, strings.TrimPrefix(err.Error(), "MalformedPolicyDocument: "))
+	}
+	return p, nil
 }
 
 // readContext reads ContextEntries, checking values against their declared type.
@@ -256,7 +281,7 @@ func (sim *simulation) loadPrincipal(c *service.Call, src string) error {
 		}
 		p = &r.Principal
 		sim.caller = policy.Caller{Kind: policy.AssumedRole, Partition: "aws", Account: account, RoleName: r.Name, RoleArn: r.Arn,
-			Name: "iamlocal-simulation", Arn: "arn:aws:sts::" + account + ":assumed-role/" + r.Name + "/iamlocal-simulation"}
+			Name: policy.SimulatedSession, Arn: "arn:aws:sts::" + account + ":assumed-role/" + r.Name + "/" + policy.SimulatedSession}
 	default:
 		return invalidInput("Invalid PolicySourceArn %s: simulate a user, group or role", src)
 	}
@@ -271,7 +296,7 @@ func (sim *simulation) loadPrincipal(c *service.Call, src string) error {
 		if err != nil {
 			return err
 		}
-		pol, err := policy.Parse([]byte(doc), policy.Boundary)
+		pol, err := simPolicy(p.PermissionsBoundary, doc, policy.Boundary)
 		if err != nil {
 			return err
 		}
@@ -293,7 +318,7 @@ func (sim *simulation) addPolicies(tx store.Tx, p *directory.Principal, kind str
 	}
 	sort.Strings(names)
 	for _, n := range names {
-		pol, err := policy.Parse([]byte(p.InlinePolicies[n]), policy.Identity)
+		pol, err := simPolicy(n, p.InlinePolicies[n], policy.Identity)
 		if err != nil {
 			return err
 		}
@@ -304,7 +329,7 @@ func (sim *simulation) addPolicies(tx store.Tx, p *directory.Principal, kind str
 		if err != nil {
 			return err
 		}
-		pol, err := policy.Parse([]byte(doc), policy.Identity)
+		pol, err := simPolicy(arn, doc, policy.Identity)
 		if err != nil {
 			return err
 		}
@@ -368,7 +393,13 @@ func (sim *simulation) evaluate(action, resource string) evalResultXML {
 	if sim.resource != nil {
 		in.Resource = sim.resource.p
 	}
-	owner := sim.owner
+	// The resource's account is the one its ARN names; ResourceOwner is the owner of
+	// a resource whose ARN does not (an S3 bucket or object), and of the resource
+	// policy; without it, the caller's account (SimulateCustomPolicy's ResourceOwner).
+	owner := arnAccount(resource)
+	if owner == "" {
+		owner = sim.owner
+	}
 	if owner == "" {
 		owner = sim.caller.Account
 	}
@@ -378,10 +409,9 @@ func (sim *simulation) evaluate(action, resource string) evalResultXML {
 	}
 	req := &policy.Request{Caller: sim.caller, Action: action, Resource: resource, ResourceAccount: owner, Context: ctx}
 	req.Prepare()
-	var d authz.Decision
-	authz.Decide(req, in, &d)
+	d := authz.Evaluate(req, in)
 	out := evalResultXML{EvalActionName: action, EvalResourceName: resource, EvalDecision: d.Outcome.String(),
-		MatchedStatements: []statementXML{}, MissingContextValues: authz.MissingContextKeys(req, in, &d)}
+		MatchedStatements: []statementXML{}, MissingContextValues: d.Missing}
 	for _, m := range d.Matched {
 		if src := sim.source(m); src != nil {
 			st := &src.p.Statements[m.Statement]
@@ -420,4 +450,13 @@ func (sim *simulation) source(m authz.Matched) *sourced {
 		return sim.resource
 	}
 	return nil
+}
+
+// arnAccount returns the account field of an ARN, or "".
+func arnAccount(s string) string {
+	parts := strings.SplitN(s, ":", 6)
+	if len(parts) == 6 && parts[0] == "arn" {
+		return parts[4]
+	}
+	return ""
 }

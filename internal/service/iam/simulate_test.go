@@ -2,11 +2,13 @@ package iam_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	"github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/smithy-go"
 	"github.com/iamlocal/iamlocal/internal/servertest"
 )
 
@@ -45,10 +47,46 @@ func TestSimulateCustomPolicy(t *testing.T) {
 	if r.EvalDecision != types.PolicyEvaluationDecisionTypeImplicitDeny || len(r.MissingContextValues) != 1 || r.MissingContextValues[0] != "aws:SourceIp" {
 		t.Fatalf("without context: %s %v", r.EvalDecision, r.MissingContextValues)
 	}
-	_, err = s.IAM(servertest.Root).SimulateCustomPolicy(ctx, &iam.SimulateCustomPolicyInput{
-		PolicyInputList: []string{`{"Statement":{"Effect":"Permit","Action":"*","Resource":"*"}}`}, ActionNames: []string{"s3:GetObject"}})
-	if err == nil {
-		t.Fatal("a malformed policy was simulated")
+}
+
+// Like the IAM policy simulator (and `iamlocal eval`), the simulators decide every
+// document that is a JSON policy, also one CreatePolicy would refuse: an Effect other
+// than Allow or Deny applies to nothing (docs/eval.md).
+func TestSimulateCustomPolicyLenient(t *testing.T) {
+	s := servertest.Start(t, "")
+	ctx := context.Background()
+	out, err := s.IAM(servertest.Root).SimulateCustomPolicy(ctx, &iam.SimulateCustomPolicyInput{
+		PolicyInputList: []string{
+			`{"Statement":{"Effect":"Permit","Action":"*","Resource":"*"}}`,
+			`{"Statement":{"Sid":"no version","Effect":"Allow","Action":"s3:Get*","Resource":"*"}}`,
+		}, ActionNames: []string{"s3:GetObject", "s3:PutObject"}})
+	if err != nil {
+		t.Fatalf("a valid-JSON policy a door would refuse was not decided: %v", err)
+	}
+	if got, put := out.EvaluationResults[0].EvalDecision, out.EvaluationResults[1].EvalDecision; got != types.PolicyEvaluationDecisionTypeAllowed ||
+		put != types.PolicyEvaluationDecisionTypeImplicitDeny {
+		t.Fatalf("decisions %s, %s: want allowed, implicitDeny", got, put)
+	}
+}
+
+// A document that is not a JSON policy is refused with InvalidInput: botocore's model
+// of SimulateCustomPolicy (and SimulatePrincipalPolicy) lists InvalidInput (400,
+// "an invalid or out-of-range value was supplied for an input parameter") and
+// PolicyEvaluation as its errors, not MalformedPolicyDocument.
+func TestSimulateCustomPolicyNotAPolicy(t *testing.T) {
+	s := servertest.Start(t, "")
+	ctx := context.Background()
+	for _, in := range []*iam.SimulateCustomPolicyInput{
+		{PolicyInputList: []string{`{"Statement":[`}, ActionNames: []string{"s3:GetObject"}},
+		{PolicyInputList: []string{`{"Statement":{"Effect":7,"Action":"*","Resource":"*"}}`}, ActionNames: []string{"s3:GetObject"}},
+		{PolicyInputList: []string{`{"Version":"2012-10-17","Statement":[]}`}, PermissionsBoundaryPolicyInputList: []string{`[]`}, ActionNames: []string{"s3:GetObject"}},
+		{PolicyInputList: []string{`{"Version":"2012-10-17","Statement":[]}`}, ResourcePolicy: aws.String(`not json`), ActionNames: []string{"s3:GetObject"}},
+	} {
+		_, err := s.IAM(servertest.Root).SimulateCustomPolicy(ctx, in)
+		var ae smithy.APIError
+		if !errors.As(err, &ae) || ae.ErrorCode() != "InvalidInput" {
+			t.Errorf("%v: got %v, want InvalidInput", in.PolicyInputList, err)
+		}
 	}
 }
 
