@@ -144,3 +144,32 @@ func isRoleArn(s string) bool {
 	start := strings.Index(s, ":iam::")
 	return strings.HasPrefix(s, "arn:") && start > 0 && strings.Contains(s[start:], ":role/")
 }
+
+// ResourceKindFor is how a resource policy on resource combines for action when no
+// one says: a role's trust policy for an STS action on an IAM role (IsTrustRequest),
+// a key policy on a KMS key (KMS: "Unless the key policy explicitly allows it, you
+// cannot use IAM policies to allow access to a KMS key"), else a resource-based
+// policy. `iamlocal eval` without resourcePolicyType and the simulators' ResourcePolicy,
+// "treated as if it had this policy attached" to each resource, both use it.
+func ResourceKindFor(action, resource string) ResourcePolicyKind {
+	switch {
+	case IsTrustRequest(action, resource):
+		return TrustPolicy
+	case isKMSKeyArn(resource):
+		return KeyPolicy
+	}
+	return ResourcePolicy
+}
+
+// PolicyKind is the document kind a resource policy of kind k is compiled as.
+func (k ResourcePolicyKind) PolicyKind() policy.Kind {
+	if k == TrustPolicy {
+		return policy.Trust
+	}
+	return policy.Resource
+}
+
+func isKMSKeyArn(s string) bool {
+	parts := strings.SplitN(s, ":", 6)
+	return len(parts) == 6 && parts[0] == "arn" && parts[2] == "kms" && strings.HasPrefix(parts[5], "key/")
+}

@@ -245,11 +245,10 @@ func parseInput(r *rawRequest, in *authz.Input, strict bool, warnings *[]Warning
 		return out
 	}
 	switch r.ResourcePolicyType {
-	case "", "resource":
-		in.ResourceKind = authz.AutoKind
-		if r.ResourcePolicyType == "resource" {
-			in.ResourceKind = authz.ResourcePolicy
-		}
+	case "":
+		in.ResourceKind = authz.ResourceKindFor(r.Action, r.Resource)
+	case "resource":
+		in.ResourceKind = authz.ResourcePolicy
 	case "trust":
 		in.ResourceKind = authz.TrustPolicy
 	case "key":
@@ -257,10 +256,7 @@ func parseInput(r *rawRequest, in *authz.Input, strict bool, warnings *[]Warning
 	default:
 		return &InputError{Field: "resourcePolicyType", Err: fmt.Errorf("%q: want resource, trust or key", r.ResourcePolicyType)}
 	}
-	resourceKind := policy.Resource
-	if in.ResourceKind == authz.TrustPolicy || (in.ResourceKind == authz.AutoKind && authz.IsTrustRequest(r.Action, r.Resource)) {
-		resourceKind = policy.Trust
-	}
+	resourceKind := in.ResourceKind.PolicyKind()
 	in.Identity = list("identityPolicies", authz.Identity, -1, r.IdentityPolicies, policy.Identity)
 	in.Boundary = one("permissionsBoundary", authz.PermissionsBoundary, -1, 0, r.PermissionsBoundary, policy.Boundary)
 	in.Session = list("sessionPolicies", authz.Session, -1, r.SessionPolicies, policy.Session)

@@ -41,7 +41,8 @@ type simulation struct {
 	boundary  []sourced
 	scps      [][]*policy.Policy
 	mgmt      bool
-	resource  *sourced
+	resource  *sourced // ResourcePolicy compiled as a resource-based (or key) policy
+	trust     *sourced // and as a trust policy, for STS actions on a role
 	owner     string
 	context   policy.Context
 	actions   []string
@@ -179,6 +180,10 @@ func (sim *simulation) readCommon(c *service.Call, custom bool) error {
 			return err
 		}
 		sim.resource = &sourced{p, "ResourcePolicy", "resource"}
+		if p, err = simPolicy("ResourcePolicy", doc, policy.Trust); err != nil {
+			return err
+		}
+		sim.trust = &sourced{p, "ResourcePolicy", "resource"}
 	}
 	if owner := c.Params.Get("ResourceOwner"); owner != "" {
 		// AWS documents an account ARN (arn:aws:iam::112233445566:root); an account id
@@ -390,8 +395,16 @@ func (sim *simulation) evaluate(action, resource string) evalResultXML {
 	if len(sim.boundary) > 0 {
 		in.Boundary = sim.boundary[0].p
 	}
-	if sim.resource != nil {
-		in.Resource = sim.resource.p
+	// ResourcePolicy is "treated as if it had this policy attached" to each resource:
+	// a role's trust policy, a KMS key's key policy, else a resource-based policy,
+	// as eval decides it without resourcePolicyType (authz.ResourceKindFor).
+	in.ResourceKind = authz.ResourceKindFor(action, resource)
+	rp := sim.resource
+	if in.ResourceKind == authz.TrustPolicy {
+		rp = sim.trust
+	}
+	if rp != nil {
+		in.Resource = rp.p
 	}
 	// The resource's account is the one its ARN names; ResourceOwner is the owner of
 	// a resource whose ARN does not (an S3 bucket or object), and of the resource
@@ -413,7 +426,7 @@ func (sim *simulation) evaluate(action, resource string) evalResultXML {
 	out := evalResultXML{EvalActionName: action, EvalResourceName: resource, EvalDecision: d.Outcome.String(),
 		MatchedStatements: []statementXML{}, MissingContextValues: d.Missing}
 	for _, m := range d.Matched {
-		if src := sim.source(m); src != nil {
+		if src := sim.source(m, rp); src != nil {
 			st := &src.p.Statements[m.Statement]
 			out.MatchedStatements = append(out.MatchedStatements, statementXML{src.id, src.kind,
 				position{st.Start.Line, st.Start.Column}, position{st.End.Line, st.End.Column}})
@@ -440,14 +453,14 @@ func (sim *simulation) evaluate(action, resource string) evalResultXML {
 
 // source names the policy a matched statement came from (SCP statements are not
 // reported as matched statements, as IAM's simulator does not).
-func (sim *simulation) source(m authz.Matched) *sourced {
+func (sim *simulation) source(m authz.Matched, resource *sourced) *sourced {
 	switch m.Layer {
 	case authz.Identity:
 		return &sim.identity[m.Policy]
 	case authz.PermissionsBoundary:
 		return &sim.boundary[0]
 	case authz.Resource:
-		return sim.resource
+		return resource
 	}
 	return nil
 }
