@@ -148,6 +148,7 @@ type check uint8
 
 const (
 	checkSyntax         check = iota // JSON, element types, unknown elements, Effect, Action with NotAction…
+	checkGrammar                     // elements the kind prohibits: a trust policy's Resource
 	checkVersion                     // managed policies: Version 2012-10-17
 	checkLegacy                      // the legacy parser: Effect's case, condition values, short ARNs
 	checkSidUnique                   // duplicate Sids
@@ -532,7 +533,7 @@ func (st *Statement) parseResources(n *node, vars bool, kind Kind, door doorFunc
 			return nil
 		}
 		// Leniently, a trust policy's Resource is matched as written, against the role.
-		door(checkResourcesExist, name, "Has prohibited field "+name, "Has prohibited field %s: a trust policy applies to its role", name)
+		door(checkGrammar, name, "Has prohibited field "+name, "Has prohibited field %s: a trust policy applies to its role", name)
 	}
 	if rn == nil {
 		door(checkResourcesExist, "Resource", msgResources, "Policy statement must contain resources (Resource or NotResource)") // and matches none
