@@ -175,7 +175,7 @@ func (doc *Doc) check(c *errs, text string, kind policy.Kind) {
 			}
 		}
 	}
-	msg := pe.Message
+	msg := pe.Text()
 	if pe.Element != "" {
 		if _, key := mapGetKey(n, pe.Element); key != nil {
 			p = p.at("."+pe.Element, key.Line)

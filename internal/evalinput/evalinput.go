@@ -269,7 +269,7 @@ func parseInput(r *rawRequest, in *authz.Input, strict bool, warnings *[]Warning
 
 // newWarning places a door finding: its layer, level (SCPs, RCPs), policy and statement.
 func newWarning(layer authz.Layer, level, i int, f *policy.Error) Warning {
-	msg := f.Message
+	msg := f.Text()
 	if f.Element != "" {
 		msg = f.Element + ": " + msg
 	}

@@ -120,7 +120,7 @@ func parseOperator(name string) (*operator, setQualifier, bool, error) {
 		case "foranyvalue":
 			set = forAnyValue
 		default:
-			return nil, 0, false, fmt.Errorf("Invalid Condition type : %s (the set operators are ForAllValues and ForAnyValue)", name)
+			return nil, 0, false, &operatorError{name, " (the set operators are ForAllValues and ForAnyValue)"}
 		}
 		base = rest
 	}
@@ -132,8 +132,13 @@ func parseOperator(name string) (*operator, setQualifier, bool, error) {
 			return op, set, true, nil
 		}
 	}
-	return nil, 0, false, fmt.Errorf("Invalid Condition type : %s", name)
+	return nil, 0, false, &operatorError{name, ""}
 }
+
+// operatorError is a condition operator IAM does not know: a syntax error at the door.
+type operatorError struct{ name, hint string }
+
+func (e *operatorError) Error() string { return "Invalid Condition type : " + e.name + e.hint }
 
 // compileCondition compiles the values of one key under one operator.
 func compileCondition(opName, key string, values []string, vars bool) (condition, error) {
@@ -161,7 +166,7 @@ func (c *condition) addValue(v string, vars bool) error {
 		}
 		c.nums = append(c.nums, n)
 	case fDate:
-		if isDigits(v) {
+		if isDigits(strings.TrimPrefix(v, "-")) {
 			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
 				return errLegacyParsing
 			}
@@ -248,26 +253,141 @@ func parseDate(s string) (int64, bool) {
 	if s == "" {
 		return 0, false
 	}
-	if s[0] >= '0' && s[0] <= '9' && !strings.ContainsAny(s, "-:T") {
+	if digits := strings.TrimPrefix(s, "-"); digits != "" && digits[0] >= '0' && digits[0] <= '9' && !strings.ContainsAny(digits, "-:Tt") {
 		n, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			return 0, false
 		}
-		// Nanoseconds hold dates up to the year 2262; later ones compare as that.
-		if n >= math.MaxInt64/1e9 {
-			return math.MaxInt64, true
-		}
-		if n <= math.MinInt64/1e9 {
-			return math.MinInt64, true
-		}
-		return int64(n * 1e9), true
+		return clampSeconds(n), true
 	}
 	for _, layout := range dateLayouts {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.UnixNano(), true
 		}
 	}
-	return 0, false
+	return parseLooseDate(s)
+}
+
+// clampSeconds turns seconds into nanoseconds; nanoseconds hold dates from 1678 to
+// 2262, and dates outside compare as the nearest of them.
+func clampSeconds(n float64) int64 {
+	if n >= math.MaxInt64/1e9 {
+		return math.MaxInt64
+	}
+	if n <= math.MinInt64/1e9 {
+		return math.MinInt64
+	}
+	return int64(n * 1e9)
+}
+
+// parseLooseDate reads the looser ISO 8601 forms IAM's date parser accepts (AWS's
+// answers in testdata/doors: "01T", "2016-12-13t2:00:00.593194+23"):
+//
+//	[year[-month[-day]]] [T|t [hour[:minute[:second[(.|,)fraction]]]] [Z|±hh[[:]mm]]]
+//
+// with a year of 1 to 9 digits, fields of 1 or 2 digits, a fraction of 1 to 9
+// digits and a zone hour of exactly 2; a time without a date is on 1970-01-01. What
+// IAM refuses ("234-13", a zone "+1", a fraction of 10 digits) fails here too.
+func parseLooseDate(s string) (int64, bool) {
+	i := 0
+	num := func(min, max int) (int, bool) {
+		j, n := i, 0
+		for j < len(s) && j-i < max && s[j] >= '0' && s[j] <= '9' {
+			n = n*10 + int(s[j]-'0')
+			j++
+		}
+		if j-i < min {
+			return 0, false
+		}
+		i = j
+		return n, true
+	}
+	next := func(cs string) bool {
+		if i < len(s) && strings.IndexByte(cs, s[i]) >= 0 {
+			i++
+			return true
+		}
+		return false
+	}
+	year, month, day := 1970, 1, 1
+	if !(i < len(s) && (s[i] == 'T' || s[i] == 't')) {
+		var ok bool
+		if year, ok = num(1, 9); !ok {
+			return 0, false
+		}
+		if next("-") {
+			if month, ok = num(1, 2); !ok || month < 1 || month > 12 {
+				return 0, false
+			}
+			if next("-") {
+				if day, ok = num(1, 2); !ok || day < 1 || day > daysIn(year, month) {
+					return 0, false
+				}
+			}
+		}
+	}
+	var hour, minute, sec, nanos, offset int
+	if next("Tt") {
+		var ok bool
+		if i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			if hour, _ = num(1, 2); hour > 23 {
+				return 0, false
+			}
+			if next(":") {
+				if minute, ok = num(1, 2); !ok || minute > 59 {
+					return 0, false
+				}
+				if next(":") {
+					if sec, ok = num(1, 2); !ok || sec > 59 {
+						return 0, false
+					}
+					if next(".,") {
+						start := i
+						if nanos, ok = num(1, 9); !ok {
+							return 0, false
+						}
+						for k := i - start; k < 9; k++ {
+							nanos *= 10
+						}
+					}
+				}
+			}
+		}
+		switch {
+		case next("Zz"):
+		case i < len(s) && (s[i] == '+' || s[i] == '-'):
+			sign := 1
+			if s[i] == '-' {
+				sign = -1
+			}
+			i++
+			h, ok := num(2, 2)
+			if !ok || h > 23 {
+				return 0, false
+			}
+			m := 0
+			next(":")
+			if i < len(s) {
+				if m, ok = num(2, 2); !ok || m > 59 {
+					return 0, false
+				}
+			}
+			offset = sign * (h*3600 + m*60)
+		}
+	}
+	if i != len(s) {
+		return 0, false
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
+	secs := t.Unix() - int64(offset)
+	if n := clampSeconds(float64(secs)); n != math.MaxInt64 && n != math.MinInt64 {
+		return n + int64(nanos), true
+	}
+	return clampSeconds(float64(secs)), true
+}
+
+func daysIn(year, month int) int {
+	return time.Date(year, time.Month(month)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // eval decides the condition for a request.

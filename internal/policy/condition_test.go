@@ -2,7 +2,9 @@ package policy
 
 import (
 	"fmt"
+	"math"
 	"testing"
+	"time"
 )
 
 // condHolds compiles one condition and evaluates it against ctx.
@@ -110,6 +112,43 @@ func TestConditionOperators(t *testing.T) {
 		name := fmt.Sprintf("%s/%s=%v", tt.op, tt.key, tt.values)
 		if got := condHolds(t, tt.op, tt.key, tt.values, ctx); got != tt.want {
 			t.Errorf("%s: got %v, want %v", name, got, tt.want)
+		}
+	}
+}
+
+// TestLooseDates pins the date forms AWS accepts in conditions beyond the usual
+// layouts (testdata/doors) and what they mean: "01T" is the year 1, before any
+// request time; a time without a zone is UTC; a negative number is epoch seconds.
+func TestLooseDates(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int64 // Unix seconds; math.MinInt64 for a date before 1678
+	}{
+		{"01T", math.MinInt64},
+		{"2016-12-13t2:00:00.593194+23", time.Date(2016, 12, 12, 3, 0, 0, 0, time.UTC).Unix()},
+		{"2016-12-13T21:20:37.593194+00:00", time.Date(2016, 12, 13, 21, 20, 37, 0, time.UTC).Unix()},
+		{"-292275054", -292275054},
+		{"2016-12-13T", time.Date(2016, 12, 13, 0, 0, 0, 0, time.UTC).Unix()},
+		{"T10:30Z", 10*3600 + 30*60},
+	}
+	for _, tt := range tests {
+		got, ok := parseDate(tt.in)
+		if !ok {
+			t.Fatalf("%q refused", tt.in)
+		}
+		if tt.want == math.MinInt64 {
+			if got != math.MinInt64 {
+				t.Fatalf("%q = %d, want the earliest date", tt.in, got)
+			}
+			continue
+		}
+		if got/1e9 != tt.want {
+			t.Fatalf("%q = %d s, want %d", tt.in, got/1e9, tt.want)
+		}
+	}
+	for _, bad := range []string{"sdfdsf", "234-13", "2016-12-13t2:00:00.593194+1", "2016-12-13t2:00:00.1999999999+10:59", "2016-02-30", "T25"} {
+		if _, ok := parseDate(bad); ok {
+			t.Fatalf("%q accepted", bad)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -103,11 +104,12 @@ func contains(list []string, s string) bool {
 
 // parsePrincipal compiles a Principal or NotPrincipal element. An entry the door
 // refuses goes to door; read leniently (door returns nil), it names no one.
-func parsePrincipal(n *node, element string, door func(format string, args ...any) error) (*principalSet, error) {
+func parsePrincipal(n *node, element string, door func(msg, detail string)) (*principalSet, error) {
 	ps := &principalSet{}
 	if n.kind == kString {
 		if n.str != "*" {
-			return ps, door("Invalid principal in policy: %q: a principal is \"*\" or an object such as {\"AWS\": \"arn:aws:iam::123456789012:root\"}", n.str)
+			door("Invalid principal in policy: "+strconv.Quote(n.str), fmt.Sprintf("Invalid principal in policy: %q: a principal is \"*\" or an object such as {\"AWS\": \"arn:aws:iam::123456789012:root\"}", n.str))
+			return ps, nil
 		}
 		ps.any = true
 		return ps, nil
@@ -116,7 +118,8 @@ func parsePrincipal(n *node, element string, door func(format string, args ...an
 		return nil, elemErr(element, "must be \"*\" or an object, not %s", n.kind)
 	}
 	if len(n.fields) == 0 {
-		return ps, door("Invalid principal in policy: the object is empty")
+		door("Invalid principal in policy: {}", "Invalid principal in policy: the object is empty")
+		return ps, nil
 	}
 	for _, f := range n.fields {
 		values, err := stringList(f.val)
@@ -125,9 +128,7 @@ func parsePrincipal(n *node, element string, door func(format string, args ...an
 		}
 		for _, v := range values {
 			if err := ps.add(f.key, v); err != nil {
-				if err := door("%v", err); err != nil {
-					return nil, err
-				}
+				door(fmt.Sprintf("Invalid principal in policy: \"%s\":\"%s\"", f.key, v), err.Error())
 			}
 		}
 	}

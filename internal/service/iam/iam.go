@@ -51,7 +51,13 @@ func invalidInput(format string, args ...any) *wire.Error {
 	return wire.Errorf(http.StatusBadRequest, "InvalidInput", format, args...)
 }
 
+// malformedPolicy is IAM's answer to a document its door refuses: AWS's bare message,
+// without the statement and element iamlocal knows (AWS names none).
 func malformedPolicy(err error) *wire.Error {
+	var pe *policy.Error
+	if errors.As(err, &pe) {
+		return wire.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "%s", pe.Message)
+	}
 	return wire.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "%s", strings.TrimPrefix(err.Error(), "MalformedPolicyDocument: "))
 }
 
@@ -357,7 +363,7 @@ func compile(c *service.Call, doc string, kind policy.Kind) error {
 		if errors.As(err, &pe) {
 			return malformedPolicy(err)
 		}
-		return malformedPolicy(fmt.Errorf("Syntax errors in policy: %v", err))
+		return wire.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "Syntax errors in policy.")
 	}
 	return nil
 }

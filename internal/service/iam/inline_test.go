@@ -113,8 +113,8 @@ func TestInlinePolicies(t *testing.T) {
 			if strings.Join(names, ",") != "a,b,c" {
 				t.Fatalf("names: %v", names)
 			}
-			wantErr(t, k.put(e, "p1", "bad", `{"Statement":[]}`), "MalformedPolicyDocument", 400, "…")
-			wantErr(t, k.put(e, "p1", "bad", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}`), "MalformedPolicyDocument", 400, "…")
+			wantErr(t, k.put(e, "p1", "bad", `{"Statement":[]}`), "MalformedPolicyDocument", 400, "Syntax errors in policy.")
+			wantErr(t, k.put(e, "p1", "bad", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}`), "MalformedPolicyDocument", 400, "Policy document should not specify a principal.")
 			wantErr(t, k.del(e, "p1", "zzz"), "NoSuchEntity", 404, "The "+k.what+" policy with name zzz cannot be found.")
 			_, _, err = k.get(e, "p1", "zzz")
 			wantErr(t, err, "NoSuchEntity", 404, "The "+k.what+" policy with name zzz cannot be found.")

@@ -5,7 +5,6 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
-	"net/http"
 	"regexp"
 	"slices"
 	"sort"
@@ -221,9 +220,10 @@ type policyResult struct {
 
 // readManagedDocument validates a managed policy document and its size.
 func readManagedDocument(c *service.Call, doc string) error {
-	// Managed policies need the current language version, and IAM checks it first.
-	if p, err := policy.ParseLenient([]byte(doc), policy.Identity); err == nil && p.Version != policy.Version2012 {
-		return wire.Errorf(http.StatusBadRequest, "MalformedPolicyDocument", "Policy document must be version 2012-10-17 or greater.")
+	// Managed policies need the current language version, which IAM checks right
+	// after the syntax.
+	if _, err := policy.ParseManaged([]byte(doc)); err != nil {
+		return malformedPolicy(err)
 	}
 	if err := compile(c, doc, policy.Identity); err != nil {
 		return err

@@ -35,7 +35,7 @@ func TestCreateAndGetPolicy(t *testing.T) {
 	wantErr(t, err, "LimitExceeded", 409, "Cannot exceed quota for PolicySize: 6144")
 	ok(e.root.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("fits"), PolicyDocument: aws.String(padded(6144))}))(t)
 	_, err = e.root.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("bad"), PolicyDocument: aws.String(`{"Version":"2012-10-17"}`)})
-	wantErr(t, err, "MalformedPolicyDocument", 400, "…")
+	wantErr(t, err, "MalformedPolicyDocument", 400, "Syntax errors in policy.")
 	// Managed policies need Version 2012-10-17, checked before the statements (issue 12:
 	// AWS's answer for a missing Version or 2008-10-17); inline policies do not.
 	for _, doc := range []string{`{"Statement":{"Effect":"Allow","Action":"s3:*","Resource":"*"}}`,
