@@ -58,6 +58,7 @@ const (
 type Plane struct {
 	buckets *store.GenCache[string, *Bucket] // by bucket name; nil: no such bucket
 	objects *store.GenCache[string, *Object] // by objectKey; nil: no such key
+	small   *smallFiles                      // small object files' content (blobs.go)
 }
 
 // Cache bounds: entries of one generation. An object's cached metadata is small
@@ -75,6 +76,7 @@ func NewPlane() *Plane {
 	return &Plane{
 		buckets: store.NewGenCache[string, *Bucket](maxCachedBuckets),
 		objects: store.NewGenCache[string, *Object](maxCachedObjects),
+		small:   newSmallFiles(),
 	}
 }
 
@@ -96,7 +98,7 @@ type handler func(rq *request) error
 // S3 opens its own, around object files. The body is unread: a handler reads it
 // once the request is authorized, verifying the declared payload hash as it goes.
 func (p *Plane) Serve(c *service.Call, w http.ResponseWriter, r *http.Request) {
-	rq := &request{p: p, c: c, w: w, r: r, blobs: blobStore{dir: blobDir(c.Env.DataDir)}}
+	rq := &request{p: p, c: c, w: w, r: r, blobs: blobStore{dir: blobDir(c.Env.DataDir), small: p.small}}
 	w.Header().Set("x-amz-request-id", c.RequestID)
 	err := rq.parse()
 	var h handler
