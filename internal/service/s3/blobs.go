@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -334,6 +335,11 @@ func (c *content) writeRange(w io.Writer, off, n int64) error {
 		if m >= 64<<10 {
 			if _, err := c.files[i].Seek(off, io.SeekStart); err != nil {
 				return err
+			}
+			// Send the headers first: the ResponseWriter's ReadFrom would otherwise
+			// read (and write) 512 bytes of the file itself before sendfile.
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
 			}
 			if _, err := io.CopyN(w, c.files[i], m); err != nil {
 				return err

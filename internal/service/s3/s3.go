@@ -490,7 +490,7 @@ type authzReq struct {
 // bucket policy as the resource policy.
 func (rq *request) authorize(a authzReq) error {
 	c := rq.c
-	ctx := policy.Context{}
+	ctx := make(policy.Context, len(a.ctx)+3)
 	for k, v := range a.ctx {
 		ctx[k] = v
 	}
@@ -513,26 +513,35 @@ func (rq *request) authorize(a authzReq) error {
 	return c.Authorize(req)
 }
 
+// Values of commonContext's keys, shared: the engine only reads a context's values.
+var (
+	restHeader = []string{"REST-HEADER"}
+	restQuery  = []string{"REST-QUERY-STRING"}
+	sigV2      = []string{"AWS"}
+	sigV4      = []string{"AWS4-HMAC-SHA256"}
+)
+
 // commonContext adds the S3 keys every signed request carries.
 func (rq *request) commonContext(ctx policy.Context) {
 	r := rq.r
 	if rq.c.Identity == nil {
 		return
 	}
+	// Keys in lower case, as Context.Set would store them.
 	auth := r.Header.Get("Authorization")
 	if auth != "" {
-		ctx.Set("s3:authType", "REST-HEADER")
+		ctx["s3:authtype"] = restHeader
 	} else {
-		ctx.Set("s3:authType", "REST-QUERY-STRING")
+		ctx["s3:authtype"] = restQuery
 	}
 	// S3 names SigV2 "AWS" in this key (the header form starts "AWS id:sig").
 	if strings.HasPrefix(auth, "AWS ") || auth == "" && rq.q.Has("AWSAccessKeyId") {
-		ctx.Set("s3:signatureversion", "AWS")
+		ctx["s3:signatureversion"] = sigV2
 	} else {
-		ctx.Set("s3:signatureversion", "AWS4-HMAC-SHA256")
+		ctx["s3:signatureversion"] = sigV4
 	}
 	if v := r.Header.Get("X-Amz-Content-Sha256"); v != "" {
-		ctx.Set("s3:x-amz-content-sha256", v)
+		ctx["s3:x-amz-content-sha256"] = []string{v}
 	}
 }
 

@@ -154,7 +154,7 @@ func (rq *request) objectAccess(tx store.Tx, action string, ctx policy.Context, 
 	if err != nil {
 		return nil, nil, err
 	}
-	actx := policy.Context{}
+	actx := make(policy.Context, len(ctx))
 	for k, v := range ctx {
 		actx[k] = v
 	}
