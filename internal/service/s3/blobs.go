@@ -270,7 +270,7 @@ func (b blobStore) open(segs []Segment) (*content, error) {
 	}
 	c := &content{segs: segs}
 	for _, s := range segs {
-		f, err := os.Open(b.path(s.File))
+		f, err := openBlob(b.path(s.File))
 		if err != nil {
 			c.Close()
 			if errors.Is(err, fs.ErrNotExist) {
@@ -288,7 +288,7 @@ func (b blobStore) openSmall(s Segment) (*content, error) {
 	if data, ok := b.small.get(s.File); ok && int64(len(data)) == s.Size {
 		return &content{data: data}, nil
 	}
-	f, err := os.Open(b.path(s.File))
+	f, err := openBlob(b.path(s.File))
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, errGone
