@@ -51,5 +51,5 @@ func (s *Server) serveS3(w http.ResponseWriter, r *http.Request, reqID string, r
 		s3.WriteError(w, r, s.toWire(err, nil, reqID), reqID)
 		return
 	}
-	s3.Serve(c, w, r)
+	s.s3.Serve(c, w, r)
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/iamlocal/iamlocal/internal/service/ec2"
 	"github.com/iamlocal/iamlocal/internal/service/iam"
 	"github.com/iamlocal/iamlocal/internal/service/organizations"
+	"github.com/iamlocal/iamlocal/internal/service/s3"
 	"github.com/iamlocal/iamlocal/internal/service/sts"
 	"github.com/iamlocal/iamlocal/internal/sigv4"
 	"github.com/iamlocal/iamlocal/internal/store"
@@ -40,6 +41,7 @@ type Server struct {
 	now      func() time.Time
 	verifier *sigv4.Verifier
 	keys     *store.GenCache[string, longTermKey]
+	s3       *s3.Plane
 	inFlight admission // limits.go
 	// internalToken is the internal API's secret (internal.go); empty refuses all.
 	internalToken string
@@ -74,7 +76,7 @@ func New(env *service.Env, log *slog.Logger, now func() time.Time) *Server {
 		now = time.Now
 	}
 	s := &Server{env: env, log: log, now: now, verifier: &sigv4.Verifier{Keys: sigv4.NewSigningKeyCache(4096)},
-		keys: store.NewGenCache[string, longTermKey](10_000)}
+		keys: store.NewGenCache[string, longTermKey](10_000), s3: s3.NewPlane()}
 	var err error
 	if s.internalToken, err = InternalToken(env.DataDir); err != nil {
 		log.Error("the internal API refuses every request", "err", err)

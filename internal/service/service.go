@@ -7,8 +7,8 @@ package service
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/iamlocal/iamlocal/internal/authz"
@@ -137,7 +137,7 @@ func (c *Call) decide(req Request) (*authz.Decision, *authz.Input, *policy.Reque
 			in.Endpoint = fullAccessEndpoint
 		}
 	}
-	ctx := policy.Context{}
+	ctx := make(policy.Context, len(req.Context)+8)
 	for k, v := range req.Context {
 		ctx[k] = v
 	}
@@ -225,8 +225,8 @@ func (c *Call) globalContext(ctx policy.Context) {
 		}
 	}
 	setDefault("aws:currenttime", c.Now.UTC().Format(time.RFC3339))
-	setDefault("aws:epochtime", fmt.Sprint(c.Now.Unix()))
-	setDefault("aws:securetransport", fmt.Sprint(c.Secure))
+	setDefault("aws:epochtime", strconv.FormatInt(c.Now.Unix(), 10))
+	setDefault("aws:securetransport", strconv.FormatBool(c.Secure))
 	setDefault("aws:viaawsservice", "false")
 	if c.Endpoint != nil {
 		// Through a VPC endpoint AWS sets aws:SourceVpce and not aws:SourceIp.

@@ -239,11 +239,12 @@ func TestSourceVpce(t *testing.T) {
 
 	rootID := &directory.Identity{AccessKeyID: servertest.RootKeyID, UserID: account,
 		Caller: policy.Caller{Kind: policy.RootUser, Partition: "aws", Account: account, Arn: "arn:aws:iam::" + account + ":root"}}
+	plane := s3plane.NewPlane()
 	call := func(ep *service.Endpoint) *httptest.ResponseRecorder {
 		r := httptest.NewRequest("GET", "http://127.0.0.1/private/k", nil)
 		w := httptest.NewRecorder()
 		c := &service.Call{Ctx: ctx, Env: f.s.Env, Identity: rootID, Now: time.Now(), RequestID: "req-1", SourceIP: "127.0.0.1", Region: "us-east-1", Endpoint: ep}
-		s3plane.Serve(c, w, r)
+		plane.Serve(c, w, r)
 		return w
 	}
 	if w := call(&service.Endpoint{ID: "vpce-1a2b3c4d"}); w.Code != 200 || w.Body.String() != "v" {

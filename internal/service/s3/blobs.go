@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,7 +24,10 @@ import (
 // so no two objects share a name and no reference counting is needed. A crash
 // between a file's write and its commit, or between a commit and the removal, leaves
 // an unnamed file behind: garbage, never a loss.
-type blobStore struct{ dir string }
+type blobStore struct {
+	dir   string
+	small *smallFiles // nil: no cache
+}
 
 // errGone means an object's file disappeared between reading its metadata and
 // opening it: a concurrent overwrite or delete committed meanwhile.
@@ -169,6 +173,7 @@ func (b blobStore) linkAll(segs []Segment) ([]Segment, error) {
 func (b blobStore) remove(names ...string) {
 	for _, n := range names {
 		if n != "" {
+			b.small.drop(n)
 			os.Remove(b.path(n))
 		}
 	}
@@ -186,18 +191,86 @@ func syncDir(dir string) error {
 	return nil
 }
 
-// content is an object's open files. Once open, a file stays readable even if a
-// concurrent overwrite removes its name.
+// Small files are kept in memory: a file's content never changes while it has its
+// name (it is written under a temporary name and renamed into place once, and a name
+// is never reused: 128 random bits), so a cache keyed by the name is exact however
+// old the entry. A file removed while cached stays servable to a request whose
+// metadata (read before the removal's commit) still names it — as an open file
+// would be — and never to a later one, whose metadata names other files.
+const (
+	maxSmallFile  = 64 << 10 // the largest file kept (the large-copy threshold of writeRange)
+	maxSmallBytes = 32 << 20 // the cache's budget
+)
+
+// smallFiles is the cache of small files' content, bounded by maxSmallBytes.
+type smallFiles struct {
+	mu    sync.Mutex
+	m     map[string][]byte
+	bytes int
+}
+
+func newSmallFiles() *smallFiles { return &smallFiles{m: map[string][]byte{}} }
+
+func (c *smallFiles) get(name string) ([]byte, bool) {
+	if c == nil {
+		return nil, false
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	b, ok := c.m[name]
+	return b, ok
+}
+
+// put keeps a file's content, evicting arbitrary entries to stay within budget.
+func (c *smallFiles) put(name string, data []byte) {
+	if c == nil || len(data) > maxSmallFile {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[name]; ok {
+		return
+	}
+	for k, v := range c.m {
+		if c.bytes+len(data) <= maxSmallBytes {
+			break
+		}
+		delete(c.m, k)
+		c.bytes -= len(v)
+	}
+	c.m[name] = data
+	c.bytes += len(data)
+}
+
+func (c *smallFiles) drop(name string) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if v, ok := c.m[name]; ok {
+		delete(c.m, name)
+		c.bytes -= len(v)
+	}
+}
+
+// content is an object's content: its open files or, for an object of one small
+// file, the file's bytes. Once open, a file stays readable even if a concurrent
+// overwrite removes its name.
 type content struct {
 	files []*os.File
 	segs  []Segment
+	data  []byte // the content of a one-file object held in memory; nil otherwise
 }
 
 // open opens an object's segments; errGone when one has been removed meanwhile.
 func (b blobStore) open(segs []Segment) (*content, error) {
+	if len(segs) == 1 && segs[0].Size <= maxSmallFile && b.small != nil {
+		return b.openSmall(segs[0])
+	}
 	c := &content{segs: segs}
 	for _, s := range segs {
-		f, err := os.Open(b.path(s.File))
+		f, err := openBlob(b.path(s.File))
 		if err != nil {
 			c.Close()
 			if errors.Is(err, fs.ErrNotExist) {
@@ -208,6 +281,27 @@ func (b blobStore) open(segs []Segment) (*content, error) {
 		c.files = append(c.files, f)
 	}
 	return c, nil
+}
+
+// openSmall reads a small one-file object into memory, through the cache.
+func (b blobStore) openSmall(s Segment) (*content, error) {
+	if data, ok := b.small.get(s.File); ok && int64(len(data)) == s.Size {
+		return &content{data: data}, nil
+	}
+	f, err := openBlob(b.path(s.File))
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errGone
+		}
+		return nil, fmt.Errorf("open object file: %w", err)
+	}
+	defer f.Close()
+	data := make([]byte, s.Size)
+	if _, err := io.ReadFull(f, data); err != nil {
+		return nil, fmt.Errorf("read object file: %w", err)
+	}
+	b.small.put(s.File, data)
+	return &content{data: data}, nil
 }
 
 func (c *content) Close() {
@@ -224,6 +318,10 @@ type writerOnly struct{ io.Writer }
 // through a buffer (one write with the headers), large ones with the file as the
 // source, so that the response can use sendfile.
 func (c *content) writeRange(w io.Writer, off, n int64) error {
+	if c.data != nil {
+		_, err := w.Write(c.data[off : off+n])
+		return err
+	}
 	var buf []byte
 	for i, s := range c.segs {
 		if n <= 0 {
@@ -237,6 +335,11 @@ func (c *content) writeRange(w io.Writer, off, n int64) error {
 		if m >= 64<<10 {
 			if _, err := c.files[i].Seek(off, io.SeekStart); err != nil {
 				return err
+			}
+			// Send the headers first: the ResponseWriter's ReadFrom would otherwise
+			// read (and write) 512 bytes of the file itself before sendfile.
+			if f, ok := w.(http.Flusher); ok {
+				f.Flush()
 			}
 			if _, err := io.CopyN(w, c.files[i], m); err != nil {
 				return err

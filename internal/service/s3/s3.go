@@ -52,8 +52,37 @@ const (
 	arnPrefix    = "arn:aws:s3:::"
 )
 
+// Plane serves S3 for one server. It holds the metadata caches: bucket and object
+// metadata read in a read transaction, kept per store generation (store.GenCache),
+// so a committed write (which moves the generation on) is seen by the next request.
+type Plane struct {
+	buckets *store.GenCache[string, *Bucket] // by bucket name; nil: no such bucket
+	objects *store.GenCache[string, *Object] // by objectKey; nil: no such key
+	small   *smallFiles                      // small object files' content (blobs.go)
+}
+
+// Cache bounds: entries of one generation. An object's cached metadata is small
+// (metadata headers are at most 2 KiB, tags at most 10), and objects of more than
+// maxCachedSegments parts are read from the store each time, so the object cache
+// holds a few tens of MB at worst.
+const (
+	maxCachedBuckets  = 10_000
+	maxCachedObjects  = 10_000
+	maxCachedSegments = 16
+)
+
+// NewPlane makes an S3 plane with empty caches.
+func NewPlane() *Plane {
+	return &Plane{
+		buckets: store.NewGenCache[string, *Bucket](maxCachedBuckets),
+		objects: store.NewGenCache[string, *Object](maxCachedObjects),
+		small:   newSmallFiles(),
+	}
+}
+
 // request is one S3 request in progress.
 type request struct {
+	p      *Plane
 	c      *service.Call
 	w      http.ResponseWriter
 	r      *http.Request
@@ -68,8 +97,8 @@ type handler func(rq *request) error
 // Serve handles one authenticated (or anonymous) S3 request. c has no transaction:
 // S3 opens its own, around object files. The body is unread: a handler reads it
 // once the request is authorized, verifying the declared payload hash as it goes.
-func Serve(c *service.Call, w http.ResponseWriter, r *http.Request) {
-	rq := &request{c: c, w: w, r: r, blobs: blobStore{dir: blobDir(c.Env.DataDir)}}
+func (p *Plane) Serve(c *service.Call, w http.ResponseWriter, r *http.Request) {
+	rq := &request{p: p, c: c, w: w, r: r, blobs: blobStore{dir: blobDir(c.Env.DataDir), small: p.small}}
 	w.Header().Set("x-amz-request-id", c.RequestID)
 	err := rq.parse()
 	var h handler
@@ -395,7 +424,45 @@ func getBucket(tx store.Tx, name string) (*Bucket, error) {
 	return &b, nil
 }
 
-// getObject reads an object's metadata; nil when it does not exist.
+// bucket reads the request's bucket (or another, by name) as getBucket does, from
+// the plane's cache in a read transaction. The value is shared: callers must not
+// modify it. In a write transaction (generation 0) it is read afresh and the
+// caller's own.
+func (rq *request) getBucket(tx store.Tx, name string) (*Bucket, error) {
+	gen := tx.Generation()
+	if b, ok := rq.p.buckets.Get(gen, name); ok {
+		if b == nil {
+			return nil, noSuchBucket()
+		}
+		return b, nil
+	}
+	b, err := getBucket(tx, name)
+	var we *wire.Error
+	switch {
+	case err == nil:
+		rq.p.buckets.Put(gen, name, b)
+	case errors.As(err, &we) && we.Code == "NoSuchBucket":
+		rq.p.buckets.Put(gen, name, nil)
+	}
+	return b, err
+}
+
+// loadObject is loadObject through the plane's cache, as getBucket is: the value
+// read in a read transaction is shared and must not be modified.
+func (rq *request) loadObject(tx store.Tx, bucket, key string) (*Object, error) {
+	gen := tx.Generation()
+	k := objectKey(bucket, key)
+	if o, ok := rq.p.objects.Get(gen, k); ok {
+		return o, nil
+	}
+	o, err := loadObject(tx, bucket, key)
+	if err == nil && (o == nil || len(o.Segments) <= maxCachedSegments) {
+		rq.p.objects.Put(gen, k, o)
+	}
+	return o, err
+}
+
+// loadObject reads an object's metadata; nil when it does not exist.
 func loadObject(tx store.Tx, bucket, key string) (*Object, error) {
 	var o Object
 	if err := tx.Get(kindObject, objectKey(bucket, key), &o); err != nil {
@@ -423,7 +490,7 @@ type authzReq struct {
 // bucket policy as the resource policy.
 func (rq *request) authorize(a authzReq) error {
 	c := rq.c
-	ctx := policy.Context{}
+	ctx := make(policy.Context, len(a.ctx)+3)
 	for k, v := range a.ctx {
 		ctx[k] = v
 	}
@@ -446,26 +513,35 @@ func (rq *request) authorize(a authzReq) error {
 	return c.Authorize(req)
 }
 
+// Values of commonContext's keys, shared: the engine only reads a context's values.
+var (
+	restHeader = []string{"REST-HEADER"}
+	restQuery  = []string{"REST-QUERY-STRING"}
+	sigV2      = []string{"AWS"}
+	sigV4      = []string{"AWS4-HMAC-SHA256"}
+)
+
 // commonContext adds the S3 keys every signed request carries.
 func (rq *request) commonContext(ctx policy.Context) {
 	r := rq.r
 	if rq.c.Identity == nil {
 		return
 	}
+	// Keys in lower case, as Context.Set would store them.
 	auth := r.Header.Get("Authorization")
 	if auth != "" {
-		ctx.Set("s3:authType", "REST-HEADER")
+		ctx["s3:authtype"] = restHeader
 	} else {
-		ctx.Set("s3:authType", "REST-QUERY-STRING")
+		ctx["s3:authtype"] = restQuery
 	}
 	// S3 names SigV2 "AWS" in this key (the header form starts "AWS id:sig").
 	if strings.HasPrefix(auth, "AWS ") || auth == "" && rq.q.Has("AWSAccessKeyId") {
-		ctx.Set("s3:signatureversion", "AWS")
+		ctx["s3:signatureversion"] = sigV2
 	} else {
-		ctx.Set("s3:signatureversion", "AWS4-HMAC-SHA256")
+		ctx["s3:signatureversion"] = sigV4
 	}
 	if v := r.Header.Get("X-Amz-Content-Sha256"); v != "" {
-		ctx.Set("s3:x-amz-content-sha256", v)
+		ctx["s3:x-amz-content-sha256"] = []string{v}
 	}
 }
 

@@ -143,16 +143,18 @@ func existingTagContext(ctx policy.Context, o *Object) {
 
 // objectAccess reads the bucket and the object (nil when missing) and authorizes
 // action on the object, with its tags as s3:ExistingObjectTag keys when existing.
+// In a read transaction the bucket and object come from the plane's caches and are
+// shared (not to be modified); in a write transaction they are the caller's own.
 func (rq *request) objectAccess(tx store.Tx, action string, ctx policy.Context, existing bool) (*Bucket, *Object, error) {
-	b, err := getBucket(tx, rq.bucket)
+	b, err := rq.getBucket(tx, rq.bucket)
 	if err != nil {
 		return nil, nil, err
 	}
-	o, err := loadObject(tx, b.Name, rq.key)
+	o, err := rq.loadObject(tx, b.Name, rq.key)
 	if err != nil {
 		return nil, nil, err
 	}
-	actx := policy.Context{}
+	actx := make(policy.Context, len(ctx))
 	for k, v := range ctx {
 		actx[k] = v
 	}
