@@ -645,6 +645,22 @@ func (c *Case) decideWithoutDenies() *authz.Decision {
 	return d
 }
 
+// statementsOf decodes a policy's text: the document and its statements as a list
+// (a single statement object counts as a list of one).
+func statementsOf(p *policy.Policy) (map[string]any, []any, error) {
+	var doc map[string]any
+	if err := json.Unmarshal([]byte(p.Text), &doc); err != nil {
+		return nil, nil, err
+	}
+	switch s := doc["Statement"].(type) {
+	case []any:
+		return doc, s, nil
+	case map[string]any:
+		return doc, []any{s}, nil
+	}
+	return doc, nil, nil
+}
+
 // allowsOnly returns the policy without its Deny statements; a policy of only Deny
 // statements becomes one whose Allow never applies.
 func allowsOnly(p *policy.Policy) *policy.Policy {
@@ -655,16 +671,9 @@ func allowsOnly(p *policy.Policy) *policy.Policy {
 	if !hasDeny {
 		return p
 	}
-	var doc map[string]any
-	if json.Unmarshal([]byte(p.Text), &doc) != nil {
+	doc, list, err := statementsOf(p)
+	if err != nil {
 		return p
-	}
-	var list []any
-	switch s := doc["Statement"].(type) {
-	case []any:
-		list = s
-	case map[string]any:
-		list = []any{s}
 	}
 	var kept []any
 	for _, s := range list {

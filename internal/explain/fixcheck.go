@@ -273,16 +273,9 @@ func (c *Case) addAllow(in *authz.Input, nd *authz.Decision, l authz.Layer) erro
 // dropStatements returns p without the statements at idx. A policy left empty gets an
 // Allow that never applies, in the shape its kind requires.
 func dropStatements(p *policy.Policy, idx []int) (*policy.Policy, error) {
-	var doc map[string]any
-	if err := json.Unmarshal([]byte(p.Text), &doc); err != nil {
+	doc, list, err := statementsOf(p)
+	if err != nil {
 		return nil, err
-	}
-	var list []any
-	switch s := doc["Statement"].(type) {
-	case []any:
-		list = s
-	case map[string]any:
-		list = []any{s}
 	}
 	skip := map[int]bool{}
 	for _, i := range idx {
