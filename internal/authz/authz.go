@@ -5,6 +5,7 @@
 package authz
 
 import (
+	"github.com/iamlocal/iamlocal/internal/awsdata"
 	"strings"
 
 	"github.com/iamlocal/iamlocal/internal/policy"
@@ -119,19 +120,25 @@ type Decision struct {
 // Allowed reports whether the request is allowed.
 func (d *Decision) Allowed() bool { return d.Outcome == Allowed }
 
-// rcpServices are the services whose resources RCPs govern (AWS Organizations guide).
-var rcpServices = []string{"s3:", "sts:", "sqs:", "secretsmanager:", "kms:"}
+// AuthorizedResource is the resource AWS authorizes a request on: "*" for an action
+// without resource-level permissions (the service authorization reference lists no
+// resource type for it), whatever resource the request names — only statements whose
+// Resource matches "*" apply to it. changed reports a resource replaced so.
+func AuthorizedResource(action, resource string) (authorized string, changed bool) {
+	if supported, known := awsdata.ResourceLevel(action); known && !supported && resource != "*" {
+		return "*", true
+	}
+	return resource, false
+}
 
-// RCPCovers reports whether RCPs govern an action: S3, STS, SQS, Secrets Manager, KMS.
+// RCPCovers reports whether RCPs govern an action: its service is one of those AWS
+// lists as supporting RCPs (S3, STS, SQS, Secrets Manager and KMS at launch; the
+// service authorization reference's list, internal/awsdata).
 func RCPCovers(action string) bool { return rcpCovers(action) }
 
 func rcpCovers(action string) bool {
-	for _, p := range rcpServices {
-		if len(action) >= len(p) && strings.EqualFold(action[:len(p)], p) {
-			return true
-		}
-	}
-	return false
+	prefix, _, ok := strings.Cut(action, ":")
+	return ok && awsdata.RCPService(prefix)
 }
 
 // IsTrustRequest reports whether a request's resource policy is a role's trust policy:

@@ -186,6 +186,15 @@ func parseOne(raw json.RawMessage, opts Options) (*Case, *InputError) {
 	if req.Context, err = readContext(r.Context, opts.Now); err != nil {
 		return fail("context", err)
 	}
+	// An action without resource-level permissions (the service authorization
+	// reference lists no resource type for it) is authorized on "*" alone: AWS decides
+	// it so whatever resource the request names, and only statements whose Resource
+	// matches "*" apply.
+	if res, changed := authz.AuthorizedResource(r.Action, r.Resource); changed {
+		c.Warnings = append(c.Warnings, Warning{Layer: "request", Message: fmt.Sprintf(
+			"%s has no resource-level permissions: AWS authorizes it on \"*\", so the request is decided on \"*\", not on %s", r.Action, r.Resource)})
+		req.Resource = res
+	}
 
 	in := &c.Input
 	if e := parseInput(&r, in, opts.Strict, &c.Warnings); e != nil {

@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/iamlocal/iamlocal/internal/awsdata"
 	"math"
 	"net/netip"
 	"regexp"
@@ -107,6 +108,11 @@ func readRequest(m map[string]any) (*request, error) {
 	}
 	if err := r.readAccounts(m); err != nil {
 		return nil, err
+	}
+	// AWS's data (shared with the engine): an action without resource-level
+	// permissions is authorized on "*", whatever resource the request names.
+	if supported, known := awsdata.ResourceLevel(action); known && !supported {
+		r.resource = "*"
 	}
 	if err := r.readLayers(m); err != nil {
 		return nil, err
@@ -712,9 +718,9 @@ func (r *request) scpsApply() bool {
 // belongs to a service RCPs cover, and the caller is no service-linked role or service,
 // and the resource is not the management account's.
 func (r *request) rcpsApply() bool {
+	// Which services RCPs cover is AWS's data (shared with the engine: data, not logic).
 	svc := strings.ToLower(strings.SplitN(r.action, ":", 2)[0])
-	covered := map[string]bool{"s3": true, "sts": true, "sqs": true, "secretsmanager": true, "kms": true}
-	return r.rcps != nil && covered[svc] && !r.resMgmt && !r.serviceLinked && r.caller.kind != "service"
+	return r.rcps != nil && awsdata.RCPService(svc) && !r.resMgmt && !r.serviceLinked && r.caller.kind != "service"
 }
 
 // scpsAllow: rule 2, an Allow at every level.

@@ -6,6 +6,7 @@ package policy
 import (
 	"errors"
 	"fmt"
+	"github.com/iamlocal/iamlocal/internal/awsdata"
 	"strings"
 	"unicode/utf8"
 )
@@ -599,12 +600,12 @@ func (st *Statement) parseConditions(n *node, vars bool, _ Kind, door doorFunc) 
 	return nil
 }
 
-// knownARNServices are the services whose ARN format iamlocal knows, so that a short
-// ARN of one of them fails IAM's legacy parsing as AWS's does (arn:aws:s3::bucket).
-// (Until the service authorization reference is generated into the repository: then
-// every service AWS knows.)
-var knownARNServices = map[string]bool{"s3": true, "iam": true, "sts": true, "ec2": true, "organizations": true,
-	"kms": true, "sqs": true, "sns": true, "secretsmanager": true, "lambda": true, "dynamodb": true}
+// knownARNService reports a service AWS lists (the service authorization reference):
+// a short ARN of one of them fails IAM's legacy parsing as AWS's does (arn:aws:s3::b).
+func knownARNService(svc string) bool {
+	_, ok := awsdata.Service(svc)
+	return ok
+}
 
 // partitions are AWS's partitions, the second field of every ARN.
 var partitions = map[string]bool{"aws": true, "aws-cn": true, "aws-us-gov": true, "aws-iso": true,
@@ -643,7 +644,7 @@ func compileResource(r string, vars bool) (pattern, check, string) {
 		return literal, checkResourceFormat, msgResourceVendor
 	}
 	svc := strings.ToLower(parts[2])
-	if svc == "" || len(parts) < 6 && knownARNServices[svc] {
+	if svc == "" || len(parts) < 6 && knownARNService(svc) {
 		// An empty service (arn:aws::x) or a short ARN of a service whose format
 		// is known (arn:aws:s3::b) fails the legacy parser. AWS accepts a short ARN
 		// of a service it does not know (arn:aws:fdsasf): it can only match itself.

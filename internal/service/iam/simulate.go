@@ -420,7 +420,8 @@ func (sim *simulation) evaluate(action, resource string) evalResultXML {
 	for k, v := range sim.context {
 		ctx[k] = v
 	}
-	req := &policy.Request{Caller: sim.caller, Action: action, Resource: resource, ResourceAccount: owner, Context: ctx}
+	authorized, _ := authz.AuthorizedResource(action, resource)
+	req := &policy.Request{Caller: sim.caller, Action: action, Resource: authorized, ResourceAccount: owner, Context: ctx}
 	req.Prepare()
 	d := authz.Evaluate(req, in)
 	out := evalResultXML{EvalActionName: action, EvalResourceName: resource, EvalDecision: d.Outcome.String(),
