@@ -76,6 +76,9 @@ func compareEngineAndReference(t *testing.T, data []byte) string {
 	if outs[0].Decision != want {
 		t.Fatalf("engine says %s, reference says %s\nrequest: %s", outs[0].Decision, want, body)
 	}
+	if len(outs[0].Warnings) > 0 {
+		return want + " (with door findings)"
+	}
 	return want
 }
 
@@ -427,7 +430,37 @@ func genStatement(c *gen, side string) map[string]any {
 	if c.chance(1, 2) {
 		st["Condition"] = genCondition(c)
 	}
+	if c.chance(1, 8) {
+		genFlaw(c, st, side)
+	}
 	return st
+}
+
+// genFlaw gives a statement one thing its door would refuse, which eval decides with
+// AWS's documented meaning (docs/eval.md): an Effect in lower case, an unknown element,
+// a principal in an identity-side policy, a resource policy statement without one, or
+// NotPrincipal with Allow.
+func genFlaw(c *gen, st map[string]any, side string) {
+	switch c.intn(4) {
+	case 0:
+		st["Effect"] = strings.ToLower(st["Effect"].(string))
+	case 1:
+		st["Comment"] = "not an element"
+	case 2:
+		if side == "identity" || side == "scp" {
+			st["Principal"] = map[string]any{"AWS": "*"}
+		} else if side == "resource" {
+			delete(st, "Principal")
+			delete(st, "NotPrincipal")
+		}
+	case 3:
+		if side == "resource" && st["Effect"] == "Allow" {
+			if p, ok := st["Principal"]; ok && p != "*" {
+				delete(st, "Principal")
+				st["NotPrincipal"] = p
+			}
+		}
+	}
 }
 
 // pickName chooses X, or NotX one time in six.

@@ -72,7 +72,11 @@ type statement struct {
 	anyResource  bool                // no Resource element (trust policies)
 	principal    map[string][]string // Principal or NotPrincipal, nil if neither
 	notPrincipal bool
-	condition    map[string]map[string][]string // operator → key → values
+	// What a door would refuse, decided as docs/eval.md says: a statement whose
+	// Effect is neither Allow nor Deny applies to nothing; a resource policy
+	// statement without a principal applies to no one.
+	inert, nobody bool
+	condition     map[string]map[string][]string // operator → key → values
 }
 
 // request is a fully read eval request. A nil policy list means the layer is absent.
@@ -279,20 +283,19 @@ func (r *request) readLayers(m map[string]any) error {
 // (identity, boundary, session, SCPs) must not name one; a resource policy must.
 // Endpoint policies and RCPs without one are read as Principal "*".
 func (r *request) checkPrincipals() error {
+	// A principal in an identity-side policy is a door's finding: such a policy applies
+	// to the principal it is attached to, whatever it names.
 	for _, ps := range [][]policy{r.identity, r.boundary, r.session, flatten(r.scps)} {
 		for _, p := range ps {
-			for _, st := range p.statements {
-				if st.principal != nil {
-					return errors.New("Principal/NotPrincipal in an identity-side policy")
-				}
+			for i := range p.statements {
+				p.statements[i].principal, p.statements[i].notPrincipal = nil, false
 			}
 		}
 	}
+	// A resource policy statement without a principal applies to no one.
 	for _, p := range r.resourcePolicy {
-		for _, st := range p.statements {
-			if st.principal == nil {
-				return errors.New("resource policy statement without Principal")
-			}
+		for i := range p.statements {
+			p.statements[i].nobody = p.statements[i].principal == nil
 		}
 	}
 	for _, ps := range [][]policy{r.endpoint, flatten(r.rcps)} {
@@ -547,15 +550,13 @@ func readStatement(raw any) (statement, error) {
 	if !ok {
 		return st, errors.New("statement must be an object")
 	}
-	for k := range m {
-		if !statementElements[k] {
-			return st, fmt.Errorf("unknown element %s", k)
-		}
-	}
-	st.effect, _ = m["Effect"].(string)
-	if st.effect != "Allow" && st.effect != "Deny" { // case-sensitive
+	// Unknown elements are a door's finding: ignored here.
+	effect, isString := m["Effect"].(string)
+	if !isString {
 		return st, fmt.Errorf("bad Effect %v", m["Effect"])
 	}
+	st.effect = effect
+	st.inert = effect != "Allow" && effect != "Deny" // case-sensitive
 	var err error
 	if st.actions, st.notAction, err = pairedList(m, "Action", "NotAction", true); err != nil {
 		return st, err
@@ -569,9 +570,7 @@ func readStatement(raw any) (statement, error) {
 	if st.principal, st.notPrincipal, err = readPrincipal(m); err != nil {
 		return st, err
 	}
-	if st.notPrincipal && st.effect != "Deny" {
-		return st, errors.New("NotPrincipal is allowed only with Deny")
-	}
+	// NotPrincipal with Allow is a door's finding; it allows all but those listed.
 	st.condition, err = readCondition(m["Condition"])
 	return st, err
 }
@@ -804,6 +803,10 @@ func (r *request) resourceAllowKinds() map[string]bool {
 			if st.effect != "Allow" || !r.statementApplies(st, p.version) {
 				continue
 			}
+			if st.notPrincipal { // Allow with NotPrincipal: everyone not listed, by name
+				kinds["star"] = true
+				continue
+			}
 			for k := range principalKinds(r.caller, st.principal) {
 				kinds[k] = true
 			}
@@ -829,7 +832,7 @@ func (r *request) layerHas(ps []policy, effect string) bool {
 
 func (r *request) statementApplies(st statement, version string) bool {
 	vars := version == "2012-10-17"
-	return r.principalMatches(st) && r.actionMatches(st) && r.resourceMatches(st, vars) &&
+	return !st.inert && !st.nobody && r.principalMatches(st) && r.actionMatches(st) && r.resourceMatches(st, vars) &&
 		r.conditionHolds(st.condition, vars)
 }
 
