@@ -42,7 +42,7 @@ type evalRequest struct {
 
 // minCompared is how many corpus cases TestSimulateCustomPolicyMatchesEval reaches;
 // the count may grow, never drop.
-const minCompared = 288
+const minCompared = 291
 
 // TestSimulateCustomPolicyMatchesEval runs every case of the eval corpus that
 // SimulateCustomPolicy can express — identity policies, a permissions boundary, a
@@ -51,13 +51,31 @@ const minCompared = 288
 // the same decision, missing context keys and matched statements: the simulators and
 // `iamlocal eval` are one path (authz.Evaluate).
 func TestSimulateCustomPolicyMatchesEval(t *testing.T) {
+	s := servertest.Start(t, "")
+	client := s.IAM(servertest.Root)
+	compared, skipped := 0, map[string]int{}
+	forEachCorpusCase(t, func(file string, _ int, c corpusCase) {
+		in, why := simulateInput(c)
+		if in == nil {
+			skipped[why]++
+			return
+		}
+		compared++
+		t.Run(file+"/"+c.Name, func(t *testing.T) { compareCase(t, client, c, in) })
+	})
+	t.Logf("%d corpus cases compared through SimulateCustomPolicy and eval; not expressible: %v", compared, skipped)
+	if compared < minCompared {
+		t.Errorf("only %d corpus cases compared, want at least %d", compared, minCompared)
+	}
+}
+
+// forEachCorpusCase calls fn with every case of testdata/eval, its file's base name
+// (without .json) and its index there.
+func forEachCorpusCase(t *testing.T, fn func(file string, i int, c corpusCase)) {
 	files, err := filepath.Glob("../../../testdata/eval/*.json")
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no case files under testdata/eval: %v", err)
 	}
-	s := servertest.Start(t, "")
-	client := s.IAM(servertest.Root)
-	compared, skipped := 0, map[string]int{}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -67,20 +85,9 @@ func TestSimulateCustomPolicyMatchesEval(t *testing.T) {
 		if err := json.Unmarshal(data, &cases); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		for _, c := range cases {
-			in, why := simulateInput(c)
-			if in == nil {
-				skipped[why]++
-				continue
-			}
-			compared++
-			name := strings.TrimSuffix(filepath.Base(f), ".json") + "/" + c.Name
-			t.Run(name, func(t *testing.T) { compareCase(t, client, c, in) })
+		for i, c := range cases {
+			fn(strings.TrimSuffix(filepath.Base(f), ".json"), i, c)
 		}
-	}
-	t.Logf("%d corpus cases compared through SimulateCustomPolicy and eval; not expressible: %v", compared, skipped)
-	if compared < minCompared {
-		t.Errorf("only %d corpus cases compared, want at least %d", compared, minCompared)
 	}
 }
 

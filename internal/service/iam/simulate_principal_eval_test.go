@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -26,43 +24,27 @@ const minComparedPrincipal = 247
 // the stored principal's policies, read from the directory — and requires eval's
 // decision. Cases whose policies the doors refuse cannot be stored and are skipped.
 func TestSimulatePrincipalPolicyMatchesEval(t *testing.T) {
-	files, err := filepath.Glob("../../../testdata/eval/*.json")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no case files under testdata/eval: %v", err)
-	}
 	s := servertest.Start(t, "")
 	client := s.IAM(servertest.Root)
 	compared, skipped := 0, map[string]int{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
+	forEachCorpusCase(t, func(file string, i int, c corpusCase) {
+		custom, why := simulateInput(c)
+		if custom == nil {
+			skipped[why]++
+			return
 		}
-		var cases []corpusCase
-		if err := json.Unmarshal(data, &cases); err != nil {
-			t.Fatalf("%s: %v", f, err)
+		var r evalRequest
+		json.Unmarshal(c.Request, &r)
+		if why := storable(r); why != "" {
+			skipped[why]++
+			return
 		}
-		for i, c := range cases {
-			custom, why := simulateInput(c)
-			if custom == nil {
-				skipped[why]++
-				continue
-			}
-			var r evalRequest
-			json.Unmarshal(c.Request, &r)
-			if why := storable(r); why != "" {
-				skipped[why]++
-				continue
-			}
-			name := strings.TrimSuffix(filepath.Base(f), ".json") + "/" + c.Name
-			ok := t.Run(name, func(t *testing.T) {
-				comparePrincipalCase(t, client, c, r, custom, fmt.Sprintf("%s-%d", strings.TrimSuffix(filepath.Base(f), ".json"), i))
-			})
-			if ok {
-				compared++
-			}
+		if t.Run(file+"/"+c.Name, func(t *testing.T) {
+			comparePrincipalCase(t, client, c, r, custom, fmt.Sprintf("%s-%d", file, i))
+		}) {
+			compared++
 		}
-	}
+	})
 	t.Logf("%d corpus cases compared through SimulatePrincipalPolicy and eval; skipped: %v", compared, skipped)
 	if compared < minComparedPrincipal {
 		t.Errorf("only %d corpus cases compared, want at least %d", compared, minComparedPrincipal)
