@@ -107,6 +107,19 @@ func LookupAction(action string) (*Action, bool) {
 	return a, ok
 }
 
+// ServiceActions returns every action of a service (no particular order).
+func ServiceActions(prefix string) []*Action {
+	s, ok := load().Services[strings.ToLower(prefix)]
+	if !ok {
+		return nil
+	}
+	out := make([]*Action, 0, len(s.Actions))
+	for _, a := range s.Actions {
+		out = append(out, a)
+	}
+	return out
+}
+
 // ResourceLevel reports whether an action supports resource-level permissions, that
 // is, names at least one resource type; known is false for an action AWS does not
 // list. An action without them is authorized on "*" alone.

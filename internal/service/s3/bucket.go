@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"errors"
+	"github.com/iamlocal/iamlocal/internal/awsdata"
 	"net"
 	"net/http"
 	"regexp"
@@ -396,20 +397,83 @@ func validateBucketPolicy(doc []byte, bucket string) error {
 	}
 	for i := range p.Statements {
 		st := &p.Statements[i]
-		actions, _ := st.Actions()
+		actions, notAction := st.Actions()
 		for _, a := range actions {
-			if a != "*" && !(len(a) > 3 && strings.EqualFold(a[:3], "s3:")) {
+			if a != "*" && len(s3Actions(a)) == 0 {
 				return malformedPolicy("Policy has invalid action")
 			}
 		}
-		resources, _ := st.Resources()
+		resources, notResource := st.Resources()
 		for _, r := range resources {
 			if !bucketResource(r, bucket) {
 				return malformedPolicy("Policy has invalid resource")
 			}
 		}
+		if !notAction && !notResource && !actionsApply(actions, resources) {
+			return malformedPolicy("Action does not apply to any resource(s) in statement")
+		}
 	}
 	return nil
+}
+
+// s3Actions lists the S3 actions an Action pattern names (s3:Get*), from the service
+// authorization reference; none for a pattern of another service or a name S3 lacks.
+func s3Actions(pattern string) []*awsdata.Action {
+	svc, name, ok := strings.Cut(pattern, ":")
+	if !ok || !strings.EqualFold(svc, "s3") {
+		return nil
+	}
+	var out []*awsdata.Action
+	for _, a := range awsdata.ServiceActions("s3") {
+		if globMatch(strings.ToLower(name), strings.ToLower(a.Name)) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// actionsApply reports whether every Action pattern of a statement names some action
+// that can apply to one of its resources: an object action (s3:GetObject) to an
+// object ARN (b/*), a bucket action (s3:ListBucket) to a bucket ARN; a resource with
+// a wildcard before any "/" may name both, "*" anything. S3 refuses a statement where
+// one does not: "Action does not apply to any resource(s) in statement".
+func actionsApply(actions, resources []string) bool {
+	var bucket, object bool
+	for _, r := range resources {
+		b, o := resourceKinds(r)
+		bucket, object = bucket || b, object || o
+	}
+	for _, pattern := range actions {
+		if pattern == "*" {
+			continue
+		}
+		applies := false
+		for _, a := range s3Actions(pattern) {
+			for _, rt := range a.Resources {
+				applies = applies || rt.Type == "bucket" && bucket || rt.Type == "object" && object
+			}
+		}
+		if !applies {
+			return false
+		}
+	}
+	return true
+}
+
+// resourceKinds says which of a bucket's resource types a policy resource can name.
+func resourceKinds(r string) (bucket, object bool) {
+	rest, ok := strings.CutPrefix(r, arnPrefix)
+	if !ok {
+		return true, true // "*"
+	}
+	name, _, hasKey := strings.Cut(rest, "/")
+	if hasKey {
+		return false, true
+	}
+	if strings.ContainsAny(name, "*?") || strings.Contains(name, "${") {
+		return true, true // a wildcard can cross "/"
+	}
+	return true, false
 }
 
 // bucketResource reports whether a policy's resource can name the bucket or its objects.

@@ -105,6 +105,11 @@ func TestBucketPolicyDocument(t *testing.T) {
 		{`{"Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::pol/*"}]}`, "Principal"},
 		{`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"ec2:RunInstances","Resource":"arn:aws:s3:::pol/*"}]}`, "Policy has invalid action"},
 		{`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::other/*"}]}`, "Policy has invalid resource"},
+		// S3 refuses an action that applies to none of the statement's resources: an
+		// object action on the bucket ARN and the reverse (S3's answer, as users quote it).
+		{`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::pol"}]}`, "Action does not apply to any resource(s) in statement"},
+		{`{"Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:GetObject","s3:ListBucket"],"Resource":"arn:aws:s3:::pol/*"}]}`, "Action does not apply to any resource(s) in statement"},
+		{`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObjekt","Resource":"arn:aws:s3:::pol/*"}]}`, "Policy has invalid action"},
 	} {
 		_, err := f.root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("pol"), Policy: aws.String(c.doc)})
 		wantErr(t, c.doc, err, "MalformedPolicy", http.StatusBadRequest)
@@ -112,6 +117,19 @@ func TestBucketPolicyDocument(t *testing.T) {
 			t.Fatalf("%s: %v does not say %q", c.doc, err, c.msg)
 		}
 	}
+	// Accepted: a wildcard action that names some bucket action, an action with both
+	// kinds of resource, a resource wildcard before any "/" (it can name objects too).
+	for _, ok := range []string{
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:Get*","Resource":"arn:aws:s3:::pol"}]}`,
+		`{"Statement":[{"Effect":"Allow","Principal":"*","Action":["s3:GetObject","s3:ListBucket"],"Resource":["arn:aws:s3:::pol","arn:aws:s3:::pol/*"]}]}`,
+		`{"Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::po*"}]}`,
+		`{"Statement":[{"Effect":"Deny","Principal":"*","NotAction":"s3:GetObject","Resource":"arn:aws:s3:::pol"}]}`,
+	} {
+		if _, err := f.root.PutBucketPolicy(ctx, &s3.PutBucketPolicyInput{Bucket: aws.String("pol"), Policy: aws.String(ok)}); err != nil {
+			t.Fatalf("%s: %v", ok, err)
+		}
+	}
+	f.policy(f.root, "pol", doc)
 	// A refused policy changed nothing.
 	got = must[*s3.GetBucketPolicyOutput](t)(f.root.GetBucketPolicy(ctx, &s3.GetBucketPolicyInput{Bucket: aws.String("pol")}))
 	if aws.ToString(got.Policy) != doc {
