@@ -59,6 +59,19 @@ func writeSome(t *testing.T, s *SQLite) {
 	}
 }
 
+// openWriteAndCheck opens the store in dir, writes to it, and checks that every file
+// iamlocal made there is private.
+func openWriteAndCheck(t *testing.T, dir string) {
+	t.Helper()
+	s, err := OpenSQLite(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	writeSome(t, s)
+	checkPrivate(t, dir)
+}
+
 func TestSQLiteFilesArePrivate(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("Unix permissions")
@@ -69,13 +82,7 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 
 	t.Run("new directory", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "data")
-		s, err := OpenSQLite(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		writeSome(t, s)
-		checkPrivate(t, dir)
+		openWriteAndCheck(t, dir)
 	})
 	t.Run("existing 0755 directory and 0644 files", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "data")
@@ -90,13 +97,7 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 		if err := os.Chmod(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
-		s, err := OpenSQLite(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		writeSome(t, s)
-		checkPrivate(t, dir)
+		openWriteAndCheck(t, dir)
 	})
 	t.Run("existing database made with umask 022", func(t *testing.T) {
 		dir := filepath.Join(t.TempDir(), "data")
@@ -115,13 +116,7 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 		s.Close()
 		os.Chmod(db, 0o644)
 		os.Chmod(dir, 0o755)
-		s, err = OpenSQLite(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer s.Close()
-		writeSome(t, s)
-		checkPrivate(t, dir)
+		openWriteAndCheck(t, dir)
 	})
 }
 

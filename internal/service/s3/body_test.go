@@ -24,14 +24,7 @@ func (f *fixture) signedPut(path string, declared, body []byte) *http.Response {
 	sum := sha256.Sum256(declared)
 	r.Header.Set("X-Amz-Content-Sha256", hex.EncodeToString(sum[:]))
 	sigv4.Sign(r, nil, servertest.RootKeyID, servertest.RootSecret, "us-east-1", "s3", time.Now())
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		f.t.Fatal(err)
-	}
-	f.t.Cleanup(func() { resp.Body.Close() })
-	return resp
+	return f.send(r, body)
 }
 
 // The signature covers the declared payload hash, checked only once the body has

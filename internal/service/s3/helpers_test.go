@@ -178,6 +178,12 @@ func (f *fixture) raw(c *servertest.Creds, method, path string, body []byte, hea
 	if c != nil {
 		sigv4.Sign(r, body, c.ID, c.Secret, "us-east-1", "s3", time.Now())
 	}
+	return f.send(r, body)
+}
+
+// send sends a prepared (signed) request with body, closing the response at the end.
+func (f *fixture) send(r *http.Request, body []byte) *http.Response {
+	f.t.Helper()
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	r.ContentLength = int64(len(body))
 	resp, err := http.DefaultClient.Do(r)
