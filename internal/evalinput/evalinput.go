@@ -178,7 +178,7 @@ func parseOne(raw json.RawMessage, opts Options) (*Case, *InputError) {
 	req.Caller, req.Action, req.Resource = caller, r.Action, r.Resource
 	req.ResourceAccount = r.ResourceAccount
 	if req.ResourceAccount == "" {
-		req.ResourceAccount = arnAccount(r.Resource)
+		req.ResourceAccount = policy.OwnerAccount(r.Resource)
 	}
 	if req.ResourceAccount == "" {
 		req.ResourceAccount = caller.Account
@@ -353,15 +353,6 @@ func contextValues(raw json.RawMessage) ([]string, error) {
 	return []string{s}, nil
 }
 
-// arnAccount returns the account field of an ARN, or "".
-func arnAccount(s string) string {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) == 6 && parts[0] == "arn" {
-		return parts[4]
-	}
-	return ""
-}
-
 // Decide runs one case through the engine, by the path the simulators share
 // (authz.Evaluate).
 func (c *Case) Decide() *authz.Decision {
@@ -374,8 +365,12 @@ func (c *Case) Output() Output {
 	if c.Err != nil {
 		return Output{Error: c.Err}
 	}
-	o := NewOutput(c.Decide())
+	d := c.Decide()
+	o := NewOutput(d)
 	o.Warnings = c.Warnings
+	if d.Protected != "" {
+		o.Warnings = append(o.Warnings, Warning{Layer: authz.AWSOwned.String(), Message: d.Protected})
+	}
 	return o
 }
 
