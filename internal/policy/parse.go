@@ -176,6 +176,7 @@ const (
 	msgVendor           = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
 	msgColon            = "Actions/Condition can contain only one colon."
 	msgResourceVendor   = "Resource vendor must be fully qualified and cannot contain regexes."
+	msgTrustAction      = "AssumeRole policy may only specify STS AssumeRole actions."
 	msgIAMPath          = `IAM resource path must either be "*" or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.`
 )
 
@@ -485,13 +486,34 @@ func (st *Statement) parseActions(n *node, _ bool, kind Kind, door doorFunc) err
 		if msg, detail := checkAction(a); msg != "" {
 			door(checkActionFormat, name, msg, "%s", detail)
 		}
-		if kind == Trust && !st.notAction && a != "*" && !hasPrefixFold(a, "sts:") {
-			door(checkOther, name, "AssumeRole policy may only specify STS actions.", "AssumeRole policy may only specify STS actions, not %q", a)
+		if kind == Trust && !st.notAction && !trustAction(a) {
+			door(checkOther, name, msgTrustAction, "AssumeRole policy may only specify STS AssumeRole actions (sts:AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity, TagSession, SetSourceIdentity, SetContext), not %q", a)
 		}
 		// Leniently, an invalid action is matched as written: it names no real action.
 		st.actions = append(st.actions, compilePattern(a, compileOptions{wildcards: true, lower: true}))
 	}
 	return nil
+}
+
+// trustActions are the actions a role's trust policy decides: assuming the role and
+// what may come with it (IAM User Guide, "Role trust policies"; sts:SetContext for
+// trusted identity propagation).
+var trustActions = []string{"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
+	"sts:tagsession", "sts:setsourceidentity", "sts:setcontext"}
+
+// trustAction reports whether a trust policy may name an action: "*", or a pattern
+// that matches one of trustActions (sts:AssumeRole*).
+func trustAction(a string) bool {
+	if a == "*" {
+		return true
+	}
+	p := compilePattern(a, compileOptions{wildcards: true, lower: true})
+	for _, t := range trustActions {
+		if p.match(t, foldCase, nil) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkAction checks an action's form as IAM does: AWS's message and a detail, or
