@@ -391,7 +391,7 @@ func validateBucketPolicy(doc []byte, bucket string) error {
 	if err != nil {
 		var pe *policy.Error
 		if errors.As(err, &pe) {
-			return malformedPolicy("%s", strings.TrimPrefix(pe.Error(), "MalformedPolicyDocument: "))
+			return malformedPolicy("%s", pe.Message) // AWS's bare wording, no position
 		}
 		return malformedPolicy("%v", err)
 	}
