@@ -368,8 +368,12 @@ func (r *request) readPolicyType(m map[string]any) error {
 		r.rpType = "resource"
 		parts := strings.SplitN(r.resource, ":", 6)
 		isRole := len(parts) == 6 && parts[2] == "iam" && strings.HasPrefix(parts[5], "role/")
-		if isRole && strings.HasPrefix(strings.ToLower(r.action), "sts:assumerole") {
+		if isRole && strings.HasPrefix(strings.ToLower(r.action), "sts:") {
 			r.rpType = "trust"
+		}
+		// docs/eval.md: a KMS key's policy is a key policy unless the request says so.
+		if len(parts) == 6 && parts[2] == "kms" && strings.HasPrefix(parts[5], "key/") {
+			r.rpType = "key"
 		}
 	default:
 		return fmt.Errorf("resourcePolicyType %q", t)
