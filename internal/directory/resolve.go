@@ -151,7 +151,7 @@ func (r *Resolver) CallerSide(tx store.Tx, id *Identity, in *authz.Input, ctx po
 	for _, kv := range ps.context {
 		ctx.Set(kv[0], kv[1])
 	}
-	if err := r.addSession(tx, id, in, ctx); err != nil {
+	if err := r.addSession(tx, id, in, ctx, now); err != nil {
 		return err
 	}
 	if id.UserID != "" {
@@ -267,7 +267,7 @@ func noEntity(err error) error {
 
 // addSession adds what temporary credentials carry: session policies and tags,
 // source identity, MFA and issue time.
-func (r *Resolver) addSession(tx store.Tx, id *Identity, in *authz.Input, ctx policy.Context) error {
+func (r *Resolver) addSession(tx store.Tx, id *Identity, in *authz.Input, ctx policy.Context, now time.Time) error {
 	cl := id.Claims
 	if cl == nil {
 		return nil
@@ -296,7 +296,17 @@ func (r *Resolver) addSession(tx store.Tx, id *Identity, in *authz.Input, ctx po
 	if cl.SourceIdentity != "" {
 		ctx.Set("aws:SourceIdentity", cl.SourceIdentity)
 	}
-	ctx.Set("aws:MultiFactorAuthPresent", strconv.FormatBool(cl.MFA))
+	for k, v := range cl.Context {
+		ctx.Set(k, v...)
+	}
+	// A request that authenticates with MFA itself (AssumeRole with a TokenCode) has
+	// set the MFA keys already.
+	if _, set := ctx["aws:multifactorauthpresent"]; !set {
+		ctx.Set("aws:MultiFactorAuthPresent", strconv.FormatBool(cl.MFA))
+		if cl.MFA && !cl.MFAAt.IsZero() {
+			ctx.Set("aws:MultiFactorAuthAge", strconv.FormatInt(max(0, int64(now.Sub(cl.MFAAt)/time.Second)), 10))
+		}
+	}
 	ctx.Set("aws:TokenIssueTime", cl.IssuedAt.UTC().Format(time.RFC3339))
 	return nil
 }

@@ -117,7 +117,7 @@ func (s *Server) temporary(p *sigv4.Parsed, now time.Time) (*directory.Identity,
 		c.Kind, c.RoleName, c.RoleArn, c.Name = policy.AssumedRole, cl.RoleName, cl.RoleArn, cl.SessionName
 	case "FederatedUser":
 		c.Kind, c.Name, c.Parent = policy.FederatedUser, cl.SessionName, cl.UserName
-	case "Root":
+	case "Root", "AssumedRoot": // GetSessionToken by the root user; AssumeRoot
 		c.Kind = policy.RootUser
 	default:
 		c.Kind, c.Name = policy.User, cl.UserName

@@ -29,7 +29,7 @@ type Claims struct {
 	AccessKeyID string `json:"k"`
 	Secret      string `json:"s"`
 	Account     string `json:"a"`
-	Type        string `json:"t"`            // AssumedRole, FederatedUser, User (GetSessionToken), Root
+	Type        string `json:"t"`            // AssumedRole, FederatedUser, User (GetSessionToken), Root, AssumedRoot
 	Arn         string `json:"arn"`          // arn:aws:sts::A:assumed-role/R/S, the user's ARN for GetSessionToken
 	UserID      string `json:"uid"`          // aws:userid: AROA…:session, AIDA…, account id
 	RoleArn     string `json:"ra,omitempty"` // the role's ARN with its path
@@ -50,6 +50,12 @@ type Claims struct {
 	MFA               bool              `json:"mfa,omitempty"`
 	Chained           bool              `json:"ch,omitempty"` // issued to a role session (role chaining)
 	ViaInstance       string            `json:"i,omitempty"`  // EC2 instance id for instance-profile sessions
+
+	// MFAAt is when MFA was authenticated, for aws:MultiFactorAuthAge.
+	MFAAt time.Time `json:"mfat,omitzero"`
+	// Context holds condition keys the session brings to every request: SAML's
+	// saml:sub, saml:sub_type and saml:namequalifier, and aws:AssumedRoot.
+	Context map[string][]string `json:"ctx,omitempty"`
 
 	IssuedAt time.Time `json:"iat"`
 	Expires  time.Time `json:"exp"`
@@ -89,10 +95,13 @@ const (
 	PurposeSessionToken Purpose = "session-token"
 	// PurposeAuthorizationMessage seals EC2's encoded authorization failure messages.
 	PurposeAuthorizationMessage Purpose = "authorization-message"
+	// PurposeStoredSecret seals secrets kept in the store that the server itself
+	// reads back: virtual MFA seeds, SAML signing and decryption keys.
+	PurposeStoredSecret Purpose = "stored-secret"
 )
 
 // purposes are every purpose the ring derives keys for.
-var purposes = []Purpose{PurposeSessionToken, PurposeAuthorizationMessage}
+var purposes = []Purpose{PurposeSessionToken, PurposeAuthorizationMessage, PurposeStoredSecret}
 
 // Ring seals with its newest key and opens with any of its keys.
 type Ring struct {

@@ -200,6 +200,9 @@ func deleteUser(c *service.Call) (any, error) {
 	case len(l.user.Groups) > 0:
 		return nil, deleteConflict("Cannot delete entity, must remove users from group first.")
 	}
+	if err := userMFAConflict(c.Tx, l.Account, l.Name); err != nil {
+		return nil, err
+	}
 	n, err := count(c.Tx, userKeyIndex, l.key+"/")
 	if err != nil {
 		return nil, err

@@ -175,6 +175,10 @@ func assumeRole(c *service.Call) (any, error) {
 		return nil, wire.AccessDenied("Roles may not be assumed by root accounts.")
 	}
 
+	mfaOK, mfaAt, err := authenticateMFA(c)
+	if err != nil {
+		return nil, err
+	}
 	rt, err := c.Env.Resolver.Role(c.Tx, in.account, in.roleName)
 	if err != nil {
 		return nil, err
@@ -202,6 +206,9 @@ func assumeRole(c *service.Call) (any, error) {
 	}
 	if len(in.transitive) > 0 {
 		ctx.Set("sts:TransitiveTagKeys", in.transitive...)
+	}
+	if mfaOK {
+		mfaContext(ctx)
 	}
 	// The caller's permission and the trust policy, in one decision; then the extra
 	// permissions that tags and a source identity need.
@@ -232,6 +239,9 @@ func assumeRole(c *service.Call) (any, error) {
 		return nil, err
 	}
 	claims.Chained = chained
+	if mfaOK {
+		claims.MFA, claims.MFAAt = true, mfaAt
+	}
 	token, err := c.Env.Ring.Seal(claims)
 	if err != nil {
 		return nil, err
@@ -296,7 +306,7 @@ func newRoleClaims(c *service.Call, in *assumeInput, role *directory.Role) (*ses
 		SourceIdentity: in.sourceIdentity, IssuedAt: c.Now.UTC(), Expires: c.Now.Add(in.duration).UTC(),
 	}
 	if prev := c.Identity.Claims; prev != nil {
-		cl.MFA = prev.MFA
+		cl.MFA, cl.MFAAt = prev.MFA, prev.MFAAt
 		if prev.SourceIdentity != "" {
 			if in.sourceIdentity != "" && in.sourceIdentity != prev.SourceIdentity {
 				return nil, 0, wire.AccessDenied("The source identity %q set by a previous session cannot be changed", prev.SourceIdentity)
@@ -414,12 +424,16 @@ func getSessionToken(c *service.Call) (any, error) {
 	if id.Caller.Kind == policy.RootUser && seconds > 3600 {
 		seconds = 3600 // AWS caps the root user's sessions at one hour
 	}
+	mfaOK, mfaAt, err := authenticateMFA(c)
+	if err != nil {
+		return nil, err
+	}
 	// STS: "No permissions are required for users to perform this operation" — it
 	// authenticates (MFA); policies do not control it.
 	cl := &session.Claims{
 		AccessKeyID: directory.NewAccessKeyID("ASIA", id.Caller.Account), Secret: directory.NewSecret(),
 		Account: id.Caller.Account, Type: "User", Arn: id.Caller.Arn, UserID: id.UserID, UserName: id.Caller.Name,
-		MFA: c.Params.Has("TokenCode"), IssuedAt: c.Now.UTC(), Expires: c.Now.Add(time.Duration(seconds) * time.Second).UTC(),
+		MFA: mfaOK, MFAAt: mfaAt, IssuedAt: c.Now.UTC(), Expires: c.Now.Add(time.Duration(seconds) * time.Second).UTC(),
 	}
 	if id.Caller.Kind == policy.RootUser {
 		cl.Type = "Root"
