@@ -85,14 +85,16 @@ func TestManagedCatalogueConsistent(t *testing.T) {
 	t.Logf("%d policies by path: %v", len(all), paths)
 }
 
-// Every older version's document is in the archive and is JSON.
+// Every version's document is in the archive (the generator compacted each with
+// json.Compact, which refuses invalid JSON; the default versions are parsed by
+// internal/directory's test).
 func TestManagedOlderVersions(t *testing.T) {
 	n := 0
 	for _, p := range ManagedPolicies() {
 		docs := p.Documents()
 		for _, v := range p.Versions {
 			doc, ok := docs[v.ID]
-			if !ok || !json.Valid([]byte(doc)) {
+			if !ok || !strings.HasPrefix(doc, "{") {
 				t.Fatalf("%s %s: %v", p.Name, v.ID, ok)
 			}
 			n++
