@@ -361,3 +361,33 @@ func TestPolicyResponseShapes(t *testing.T) {
 		t.Fatalf("GetPolicy: %+v", p)
 	}
 }
+
+// The catalogue's cost per request (bench/RESULTS.md): a page of 1000 AWS managed
+// policies with the account's usage counted, and an old version of ReadOnlyAccess,
+// whose history is inflated from the archive on each call.
+func BenchmarkAWSManagedRequests(b *testing.B) {
+	s := servertest.Start(b, "")
+	c := s.IAM(servertest.Root)
+	ctx := b.Context()
+	b.Run("ListPolicies/AWS/1000", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.ListPolicies(ctx, &iam.ListPoliciesInput{Scope: types.PolicyScopeTypeAws, MaxItems: aws.Int32(1000)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("GetPolicyVersion/ReadOnlyAccess/v1", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.GetPolicyVersion(ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(readOnly), VersionId: aws.String("v1")}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("GetPolicy/AmazonS3ReadOnlyAccess", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := c.GetPolicy(ctx, &iam.GetPolicyInput{PolicyArn: aws.String(s3ReadOnly)}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
