@@ -33,7 +33,7 @@ func init() {
 const kindOrgAccessJob = "iamorgaccessjob"
 
 var (
-	entityPathPattern = regexp.MustCompile(`^o-[0-9a-z]{10,32}/r-[0-9a-z]{4,32}[0-9a-z-/]*$`)
+	entityPathPattern  = regexp.MustCompile(`^o-[0-9a-z]{10,32}/r-[0-9a-z]{4,32}[0-9a-z-/]*$`)
 	orgPolicyIDPattern = regexp.MustCompile(`^p-[0-9a-zA-Z_]{8,128}$`)
 )
 
