@@ -244,7 +244,7 @@ func scopeService(r *http.Request) string {
 func (s *Server) call(r *http.Request, body []byte, proto *protocol, a *service.Action, params wire.Params, reqID string, rec *reqRecord) (any, error) {
 	now := s.now()
 	c := &service.Call{Ctx: r.Context(), Env: s.env, Params: params, Body: body, Now: now,
-		RequestID: reqID, SourceIP: sourceIP(r), Secure: r.TLS != nil}
+		RequestID: reqID, SourceIP: sourceIP(r), Secure: r.TLS != nil, Host: r.Host}
 	rec.observe(c)
 	var result any
 	// One transaction for the whole call: who signed it, whether they may, and what

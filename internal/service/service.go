@@ -91,6 +91,7 @@ type Call struct {
 	RequestID string
 	SourceIP  string
 	Secure    bool
+	Host      string // the request's Host header
 	Region    string
 	// Endpoint is set when the request came through a VPC endpoint's listener.
 	Endpoint *Endpoint
