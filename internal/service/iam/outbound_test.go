@@ -81,8 +81,8 @@ func TestOutboundWebIdentityFederation(t *testing.T) {
 		}
 		var claims struct {
 			Iss, Sub, Aud, Jti string
-			Iat, Exp          int64
-			AWS               struct {
+			Iat, Exp           int64
+			AWS                struct {
 				Account     string            `json:"aws_account"`
 				Region      string            `json:"source_region"`
 				RequestTags map[string]string `json:"request_tags"`
