@@ -110,7 +110,7 @@ type Tracker struct {
 	interval time.Duration
 
 	mu       sync.Mutex
-	entities map[string]*Entity // store key → changes since the last flush
+	entities map[entityKey]*Entity // changes since the last flush
 	keys     map[string]keyUse  // access key id → its latest use since the last flush
 	roles    map[string]time.Time
 
@@ -119,6 +119,10 @@ type Tracker struct {
 	done    chan struct{}
 	once    sync.Once
 }
+
+// entityKey is an entity in the pending map: a struct, so folding a record in
+// allocates no key string.
+type entityKey struct{ account, arn string }
 
 type keyUse struct {
 	time            time.Time
@@ -138,7 +142,7 @@ func Start(st store.Store, stream *events.Stream, log *slog.Logger) *Tracker {
 }
 
 func (t *Tracker) reset() {
-	t.entities = map[string]*Entity{}
+	t.entities = map[entityKey]*Entity{}
 	t.keys = map[string]keyUse{}
 	t.roles = map[string]time.Time{}
 }
@@ -153,7 +157,7 @@ func (t *Tracker) observe(r events.Record) {
 	svc := r.Service()
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	k := Key(r.Account, r.Entity)
+	k := entityKey{r.Account, r.Entity}
 	e := t.entities[k]
 	if e == nil {
 		e = &Entity{Arn: r.Entity, Services: map[string]*Use{}}
@@ -226,7 +230,7 @@ func (t *Tracker) Flush(ctx context.Context) error {
 	}
 	err := t.store.Write(ctx, func(tx store.Tx) error {
 		for k, e := range entities {
-			if err := mergeEntity(tx, k, e); err != nil {
+			if err := mergeEntity(tx, Key(k.account, k.arn), e); err != nil {
 				return err
 			}
 		}
@@ -249,7 +253,7 @@ func (t *Tracker) Flush(ctx context.Context) error {
 }
 
 // restore puts back changes a failed flush could not write, under newer ones.
-func (t *Tracker) restore(entities map[string]*Entity, keys map[string]keyUse, roles map[string]time.Time) {
+func (t *Tracker) restore(entities map[entityKey]*Entity, keys map[string]keyUse, roles map[string]time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for k, e := range entities {
