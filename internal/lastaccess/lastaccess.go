@@ -111,7 +111,7 @@ type Tracker struct {
 
 	mu       sync.Mutex
 	entities map[entityKey]*Entity // changes since the last flush
-	keys     map[string]keyUse  // access key id → its latest use since the last flush
+	keys     map[string]keyUse     // access key id → its latest use since the last flush
 	roles    map[string]time.Time
 
 	flushMu sync.Mutex // one flush at a time
