@@ -1,5 +1,5 @@
 // Package outbound is IAM's outbound web identity federation: per account, an issuer
-// (a unique id under the server's /_iamlocal/oidc/ path) with its signing keys, kept
+// (a unique id under the server's /_iamlocal/outbound-oidc/ path) with its signing keys, kept
 // in the store; STS GetWebIdentityToken signs JWTs with them, and the server publishes
 // the OpenID Connect discovery document and the JWKS that verify them.
 package outbound
@@ -29,7 +29,7 @@ const (
 )
 
 // PathPrefix is where issuers live on the server: PathPrefix + ID is an issuer.
-const PathPrefix = "/_iamlocal/oidc/"
+const PathPrefix = "/_iamlocal/outbound-oidc/"
 
 // Algorithms GetWebIdentityToken signs with, as AWS offers them.
 var Algorithms = []string{"RS256", "ES384"}

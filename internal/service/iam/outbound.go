@@ -9,7 +9,7 @@ import (
 )
 
 // Outbound web identity federation: the account's JWT issuer (internal/outbound).
-// The issuer URL is the server as the caller reached it, under /_iamlocal/oidc/ and
+// The issuer URL is the server as the caller reached it, under /_iamlocal/outbound-oidc/ and
 // the issuer's unique id, where its discovery document and JWKS are served.
 
 func init() {

@@ -43,7 +43,7 @@ func TestOutboundWebIdentityFederation(t *testing.T) {
 	wantErr(t, err, "OutboundWebIdentityFederationDisabledException", 403, "The outbound web identity federation feature is not enabled for this account. To use this feature, you must first enable it through the Amazon Web Services Management Console or API.")
 
 	issuer := aws.ToString(ok(e.root.EnableOutboundWebIdentityFederation(e.ctx, &iam.EnableOutboundWebIdentityFederationInput{}))(t).IssuerIdentifier)
-	if !strings.HasPrefix(issuer, e.s.URL+"/_iamlocal/oidc/") || len(issuer) != len(e.s.URL+"/_iamlocal/oidc/")+36 {
+	if !strings.HasPrefix(issuer, e.s.URL+"/_iamlocal/outbound-oidc/") || len(issuer) != len(e.s.URL+"/_iamlocal/outbound-oidc/")+36 {
 		t.Fatalf("issuer %q", issuer)
 	}
 	_, err = e.root.EnableOutboundWebIdentityFederation(e.ctx, &iam.EnableOutboundWebIdentityFederationInput{})
