@@ -86,6 +86,9 @@ var globalKeys = []GlobalKey{
 	// Older keys AWS still accepts: aws:SourceOwner (Amazon SNS) and aws:ARN, which
 	// IAM Access Analyzer reports as deprecated ("use aws:PrincipalArn or aws:SourceArn").
 	{"aws:SourceOwner", []string{"String"}, false},
+	// Not in the table, but AWS's own managed policy AWSSSOServiceRolePolicy conditions
+	// on it: the management account of the principal's organization.
+	{"aws:PrincipalOrgMasterAccountId", []string{"String"}, false},
 	{"aws:ARN", []string{"ARN"}, false},
 }
 

@@ -195,7 +195,7 @@ func (c *statementCheck) resources() {
 			}
 		}
 		if !matched {
-			c.add(Error, CodeResourceNotForActions, r, "The resource %s matches no resource type of the statement's actions, so the statement does not apply to it: they apply to %s.",
+			c.add(Warning, CodeResourceNotForActions, r, "The resource %s matches no resource type of the statement's actions, so the statement does not apply to it: they apply to %s.",
 				r.Value, describeTypes(types))
 		}
 	}

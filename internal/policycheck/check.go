@@ -130,6 +130,12 @@ func (c *statementCheck) action(a policy.Located) {
 	}
 	if _, known := awsdata.Service(svc); !known {
 		c.resolved = false
+		if name, ok := awsdata.RetiredService(svc); ok {
+			// Valid when written, dead now: a warning, so that the policies AWS
+			// published before the service ended are not reported as broken.
+			c.add(Warning, CodeInvalidServiceInAction, a, "The service %s specified in the action does not exist: AWS has retired %s.", svc, name)
+			return
+		}
 		msg := fmt.Sprintf("The service %s specified in the action does not exist.", svc)
 		if s := nearestService(svc); s != "" {
 			msg += fmt.Sprintf(" Did you mean %s?", s)

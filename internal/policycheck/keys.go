@@ -62,8 +62,12 @@ func buildIndex() *keyIndex {
 	return ix
 }
 
-// templateGlob turns a key template's placeholders (${TagKey}, <key>) into "*".
+// templateGlob turns a key template's placeholders into "*": ${TagKey}, <key>, and
+// a final tag-key (secretsmanager:ResourceTag/tag-key).
 func templateGlob(key string) (string, bool) {
+	if k, ok := strings.CutSuffix(key, "/tag-key"); ok {
+		key = k + "/${tag-key}"
+	}
 	if !strings.Contains(key, "${") && !strings.Contains(key, "<") {
 		return "", false
 	}
