@@ -78,7 +78,7 @@ func TestEvalWarnsOfAWSData(t *testing.T) {
 		Decision string
 		Warnings []struct {
 			Layer, Message, FindingType, IssueCode, Path string
-			Statement                                  *int
+			Statement                                    *int
 		}
 	}
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
