@@ -2,6 +2,7 @@ package policy
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 )
 
@@ -218,4 +219,50 @@ func OperatorInfo(name string) (family, set string, ifExists, ok bool) {
 		fBinary: "Binary", fIP: "IpAddress", fArn: "Arn", fNull: "Null"}[op.family]
 	set = [...]string{single: "", forAllValues: "ForAllValues", forAnyValue: "ForAnyValue"}[q]
 	return family, set, ie, true
+}
+
+// ContextKeys lists the context keys a document reads, as GetContextKeysFor*Policy
+// report them: the keys of its Condition blocks and the keys of the policy variables
+// in its Resource, NotResource and condition values (only under Version 2012-10-17,
+// the version where variables are variables). Each key once, without regard to case,
+// spelled as first written, in the order the document writes them.
+func (o *Outline) ContextKeys() []string {
+	type ref struct {
+		pos Position
+		key string
+	}
+	var refs []ref
+	vars := o.Version != nil && o.Version.Value == Version2012
+	addVars := func(l Located) {
+		if !vars {
+			return
+		}
+		for _, v := range Variables(l.Value) {
+			refs = append(refs, ref{l.Pos, v})
+		}
+	}
+	for _, st := range o.Statements {
+		for _, r := range st.Resources {
+			addVars(r)
+		}
+		for _, c := range st.Conditions {
+			refs = append(refs, ref{c.Key.Pos, c.Key.Value})
+			for _, v := range c.Values {
+				addVars(v)
+			}
+		}
+	}
+	sort.SliceStable(refs, func(i, j int) bool {
+		a, b := refs[i].pos, refs[j].pos
+		return a.Line < b.Line || a.Line == b.Line && a.Column < b.Column
+	})
+	seen := map[string]bool{}
+	var out []string
+	for _, r := range refs {
+		if k := strings.ToLower(r.key); !seen[k] {
+			seen[k] = true
+			out = append(out, r.key)
+		}
+	}
+	return out
 }
