@@ -21,7 +21,9 @@ func TestOutlinePlaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	place := func(l Located) { got = append(got, fmt.Sprintf("%d:%d %s %s", l.Pos.Line, l.Pos.Column, l.Path, l.Value)) }
+	place := func(l Located) {
+		got = append(got, fmt.Sprintf("%d:%d %s %s", l.Pos.Line, l.Pos.Column, l.Path, l.Value))
+	}
 	for _, st := range o.Statements {
 		got = append(got, fmt.Sprintf("%d:%d %s %s not=%v/%v", st.Pos.Line, st.Pos.Column, st.Path, st.Sid, st.NotAction, st.NotResource))
 		for _, a := range st.Actions {
