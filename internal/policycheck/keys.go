@@ -141,6 +141,10 @@ func (c *statementCheck) condition(cond policy.OutlineCondition) {
 		// oidc.eks.eu-west-1.amazonaws.com/id/…:aud): its keys are the provider's.
 		return
 	default:
+		if name, retired := awsdata.RetiredService(prefix); retired {
+			c.add(Warning, CodeInvalidService, cond.Key, "The service %s does not exist: AWS has retired %s.", prefix, name)
+			return
+		}
 		if _, isService := awsdata.Service(prefix); isService {
 			c.add(Error, CodeInvalidServiceConditionKey, cond.Key, "The condition key %s does not exist in the service %s. Use a valid condition key.", key, strings.ToLower(prefix))
 		} else {
