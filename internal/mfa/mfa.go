@@ -246,10 +246,11 @@ func (d *Device) Check(seed, code string, now time.Time) bool {
 	return true
 }
 
-// NextCode is the code the device shows now, or, when the current step's code was
-// already used, the first code that will be accepted, with when it becomes
-// acceptable (now, or the start of a later step).
-func (d *Device) NextCode(seed string, now time.Time) (code string, from time.Time, err error) {
+// NextCodes returns n consecutive codes starting with the one the device shows now,
+// or, when the current step's code was already used, with the first code that will
+// be accepted; and when that first code becomes acceptable (now, or the start of a
+// later step).
+func (d *Device) NextCodes(seed string, now time.Time, n int) (codes []string, from time.Time, err error) {
 	s := Step(now) + d.Drift
 	from = now
 	if s <= d.LastStep {
@@ -258,8 +259,14 @@ func (d *Device) NextCode(seed string, now time.Time) (code string, from time.Ti
 			from = StepStart(s - d.Drift - checkWindow)
 		}
 	}
-	code, err = Code(seed, s)
-	return code, from, err
+	for i := 0; i < n; i++ {
+		c, err := Code(seed, s+int64(i))
+		if err != nil {
+			return nil, from, err
+		}
+		codes = append(codes, c)
+	}
+	return codes, from, nil
 }
 
 // URI is the otpauth:// URI the QR code encodes: otpauth://totp/NAME@ACCOUNT?secret=SEED,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iamlocal/iamlocal/internal/service"
+	"github.com/iamlocal/iamlocal/internal/service/local"
 )
 
 // LogRequests writes one line per request to log (serve --log-requests): time,
@@ -114,6 +115,8 @@ func (s *Server) logRequest(ctx context.Context, rec *reqRecord, status int, lat
 	s.reqLog.LogAttrs(ctx, slog.LevelInfo, "request", attrs...)
 }
 
+// isInternalPath reports iamlocal's own paths, but for its SigV4 API (local.Path),
+// which the front door serves as it serves AWS's.
 func isInternalPath(r *http.Request) bool {
-	return r.URL.Path == "/_iamlocal" || strings.HasPrefix(r.URL.Path, "/_iamlocal/")
+	return (r.URL.Path == "/_iamlocal" || strings.HasPrefix(r.URL.Path, "/_iamlocal/")) && r.URL.Path != local.Path
 }

@@ -26,6 +26,7 @@ import (
 	"github.com/iamlocal/iamlocal/internal/service"
 	"github.com/iamlocal/iamlocal/internal/service/ec2"
 	"github.com/iamlocal/iamlocal/internal/service/iam"
+	"github.com/iamlocal/iamlocal/internal/service/local"
 	"github.com/iamlocal/iamlocal/internal/service/organizations"
 	"github.com/iamlocal/iamlocal/internal/service/s3"
 	"github.com/iamlocal/iamlocal/internal/service/sts"
@@ -74,6 +75,7 @@ var (
 	}
 	jsonSvcs = map[string]*protocol{
 		organizations.TargetPrefix: {name: "organizations", actions: organizations.Actions, json: true},
+		local.TargetPrefix:         {name: "iamlocal", actions: local.Actions, json: true}, // at local.Path only
 	}
 )
 
@@ -188,8 +190,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request, rec *reqRecord) {
 // route finds the service and action: JSON services by X-Amz-Target, Query services
 // by the SigV4 scope's service name (or, unsigned, by the action's name).
 func (s *Server) route(r *http.Request, body []byte) (*protocol, *service.Action, wire.Params, *wire.Error) {
-	if target := r.Header.Get("X-Amz-Target"); target != "" {
+	if target := r.Header.Get("X-Amz-Target"); target != "" || r.URL.Path == local.Path {
 		prefix, name, _ := strings.Cut(target, ".")
+		if (prefix == local.TargetPrefix) != (r.URL.Path == local.Path) { // iamlocal's own API, and only it, there
+			return &protocol{json: true}, nil, wire.Params{}, wire.Errorf(http.StatusBadRequest, "UnknownOperationException", "The target %s is not served at %s", target, r.URL.Path)
+		}
 		proto := jsonSvcs[prefix]
 		if proto == nil {
 			return &protocol{json: true}, nil, wire.Params{}, wire.Errorf(http.StatusBadRequest, "UnknownOperationException", "The target %s is not a service iamlocal serves", target)
