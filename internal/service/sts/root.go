@@ -3,6 +3,7 @@ package sts
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -24,21 +25,17 @@ func init() {
 	Actions.Add(&service.Action{Name: "AssumeRoot", Handle: assumeRoot})
 }
 
-// rootTaskPolicies are the task policies AssumeRoot takes, with AWS's documents. Each
-// only denies (everything but its task, and its task on anything but the root user):
-// as the session's policy they limit the root user, whose own permissions are all.
-var rootTaskPolicies = map[string]string{
-	"arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials":  `{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllOtherActionsOnAnyResource","Effect":"Deny","NotAction":["iam:ListAccessKeys","iam:ListSigningCertificates","iam:GetLoginProfile","iam:ListMFADevices","iam:GetAccountSummary","iam:GetUser","iam:GetAccessKeyLastUsed"],"Resource":"*"},{"Sid":"DenyAuditingCredentialsOnNonRootUserResource","Effect":"Deny","Action":["iam:ListAccessKeys","iam:ListSigningCertificates","iam:GetLoginProfile","iam:ListMFADevices","iam:GetUser","iam:GetAccessKeyLastUsed"],"NotResource":"arn:aws:iam::*:root"}]}`,
-	"arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword":    `{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllOtherActionsOnAnyResource","Effect":"Deny","NotAction":["iam:CreateLoginProfile","iam:GetLoginProfile"],"Resource":"*"},{"Sid":"DenyCreatingPasswordOnNonRootUserResource","Effect":"Deny","Action":["iam:CreateLoginProfile","iam:GetLoginProfile"],"NotResource":"arn:aws:iam::*:root"}]}`,
-	"arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials": `{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllOtherActionsOnAnyResource","Effect":"Deny","NotAction":["iam:DeleteAccessKey","iam:DeleteSigningCertificate","iam:DeleteLoginProfile","iam:DeactivateMFADevice","iam:DeleteVirtualMFADevice","iam:ListAccessKeys","iam:ListSigningCertificates","iam:GetLoginProfile","iam:ListMFADevices","iam:GetUser","iam:GetAccessKeyLastUsed"],"Resource":"*"},{"Sid":"DenyDeletingRootUserCredentialsOnNonRootUserResource","Effect":"Deny","Action":["iam:DeleteAccessKey","iam:DeleteSigningCertificate","iam:DeleteLoginProfile","iam:DeactivateMFADevice","iam:DeleteVirtualMFADevice","iam:ListAccessKeys","iam:ListSigningCertificates","iam:GetLoginProfile","iam:ListMFADevices","iam:GetUser","iam:GetAccessKeyLastUsed"],"NotResource":"arn:aws:iam::*:root"}]}`,
-	"arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy":         `{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllOtherActionsOnAnyResource","Effect":"Deny","NotAction":["s3:DeleteBucketPolicy","s3:PutBucketPolicy","s3:GetBucketPolicy","s3:ListAllMyBuckets"],"Resource":"*"},{"Sid":"DenyManagingBucketPolicyForNonRootCallers","Effect":"Deny","Action":["s3:DeleteBucketPolicy","s3:PutBucketPolicy","s3:GetBucketPolicy","s3:ListAllMyBuckets"],"Resource":"*","Condition":{"StringNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}}]}`,
-	"arn:aws:iam::aws:policy/root-task/SQSUnlockQueuePolicy":         `{"Version":"2012-10-17","Statement":[{"Sid":"DenyAllOtherActionsOnAnyResource","Effect":"Deny","NotAction":["sqs:SetQueueAttributes","sqs:GetQueueAttributes","sqs:ListQueues","sqs:GetQueueUrl"],"Resource":"*"},{"Sid":"DenyGettingQueueAttributesOnNonOwnQueue","Effect":"Deny","Action":["sqs:GetQueueAttributes"],"Resource":"arn:aws:sqs:*:*:*","Condition":{"StringNotEqualsIfExists":{"aws:ResourceAccount":["${aws:PrincipalAccount}"]}}},{"Sid":"DenyActionsForNonRootUser","Effect":"Deny","Action":["sqs:SetQueueAttributes","sqs:GetQueueAttributes","sqs:ListQueues","sqs:GetQueueUrl"],"Resource":"*","Condition":{"StringNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:root"}}}]}`,
-}
-
-// RootTaskPolicy returns the document of an AssumeRoot task policy.
-func RootTaskPolicy(arn string) (string, bool) {
-	doc, ok := rootTaskPolicies[arn]
-	return doc, ok
+// rootTaskPolicies are the task policies AssumeRoot takes (STS API Reference,
+// AssumeRoot, TaskPolicyArn). Their documents are AWS's, from the managed-policy
+// catalogue: each only denies (every action but its task, and its task on anything
+// but the root user), so as the session's policy it limits the root user, whose own
+// permissions are all.
+var rootTaskPolicies = []string{
+	"arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials",
+	"arn:aws:iam::aws:policy/root-task/IAMCreateRootUserPassword",
+	"arn:aws:iam::aws:policy/root-task/IAMDeleteRootUserCredentials",
+	"arn:aws:iam::aws:policy/root-task/S3UnlockBucketPolicy",
+	"arn:aws:iam::aws:policy/root-task/SQSUnlockQueuePolicy",
 }
 
 // DelegatedIAMAdministrator reports whether an account is a delegated administrator
@@ -78,8 +75,7 @@ func assumeRoot(c *service.Call) (any, error) {
 	if !ok {
 		return nil, wire.ValidationError("TargetPrincipal %s is not an account id or an account's root user ARN (arn:aws:iam::ACCOUNT:root)", target)
 	}
-	doc, ok := RootTaskPolicy(task)
-	if !ok {
+	if _, known := directory.AWSManagedDocument(task); !known || !slices.Contains(rootTaskPolicies, task) {
 		return nil, wire.ValidationError("TaskPolicyArn %s is not a root task policy: use one of arn:aws:iam::aws:policy/root-task/{IAMAuditRootUserCredentials, IAMCreateRootUserPassword, IAMDeleteRootUserCredentials, S3UnlockBucketPolicy, SQSUnlockQueuePolicy}", task)
 	}
 	caller := c.Identity
@@ -139,7 +135,7 @@ func assumeRoot(c *service.Call) (any, error) {
 	cl := &session.Claims{
 		AccessKeyID: directory.NewAccessKeyID("ASIA", member), Secret: directory.NewSecret(),
 		Account: member, Type: "AssumedRoot", Arn: "arn:aws:iam::" + member + ":root", UserID: member,
-		PolicyDocs: []string{doc}, Context: map[string][]string{"aws:AssumedRoot": {"true"}},
+		PolicyArns: []string{task}, Context: map[string][]string{"aws:AssumedRoot": {"true"}},
 		IssuedAt: c.Now.UTC(), Expires: c.Now.Add(time.Duration(seconds) * time.Second).UTC(),
 	}
 	if prev := caller.Claims; prev != nil && prev.SourceIdentity != "" {

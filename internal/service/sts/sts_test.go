@@ -210,7 +210,8 @@ func TestSessionOfReplacedUserHasNoPermissions(t *testing.T) {
 	root.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("assume"),
 		PolicyDocument: aws.String(`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["sts:AssumeRole","iam:ListUsers"],"Resource":"*"}]}`)})
 	// GetSessionToken credentials call IAM only with MFA.
-	tok, err := w.s.STS(w.alice).GetSessionToken(ctx, &sts.GetSessionTokenInput{SerialNumber: aws.String("arn:aws:iam::111111111111:mfa/alice"), TokenCode: aws.String("123456")})
+	serial, code := enableMFA(t, w.s, "alice")
+	tok, err := w.s.STS(w.alice).GetSessionToken(ctx, &sts.GetSessionTokenInput{SerialNumber: aws.String(serial), TokenCode: aws.String(code)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,6 +224,7 @@ func TestSessionOfReplacedUserHasNoPermissions(t *testing.T) {
 		root.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String("alice"), AccessKeyId: k.AccessKeyId})
 	}
 	root.DeleteUserPolicy(ctx, &iam.DeleteUserPolicyInput{UserName: aws.String("alice"), PolicyName: aws.String("assume")})
+	root.DeactivateMFADevice(ctx, &iam.DeactivateMFADeviceInput{UserName: aws.String("alice"), SerialNumber: aws.String(serial)})
 	if _, err := root.DeleteUser(ctx, &iam.DeleteUserInput{UserName: aws.String("alice")}); err != nil {
 		t.Fatal(err)
 	}
