@@ -236,13 +236,14 @@ func (d *Device) Synchronize(seed, code1, code2 string, now time.Time, resync bo
 
 // Check accepts a code of the device's current step (allowing for its drift, and a
 // step either way) that is newer than every code accepted before, and records it.
+// The drift stays as enabling or resync set it: a code a step ahead, used at once,
+// does not move the window ahead.
 func (d *Device) Check(seed, code string, now time.Time) bool {
-	nowStep := Step(now)
-	s, ok := match(seed, code, nowStep+d.Drift, checkWindow)
+	s, ok := match(seed, code, Step(now)+d.Drift, checkWindow)
 	if !ok || s <= d.LastStep {
 		return false
 	}
-	d.LastStep, d.Drift = s, s-nowStep
+	d.LastStep = s
 	return true
 }
 
