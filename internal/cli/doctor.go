@@ -23,7 +23,7 @@ is 1 when a check fails.`,
   iamlocal doctor call --principal arn:aws:iam::222222222222:user/bob --action s3:GetObject --resource arn:aws:s3:::reports/q1.csv`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newDoctorAssumeRoleCmd(), newDoctorCallCmd())
+	cmd.AddCommand(newDoctorAssumeRoleCmd(), newDoctorCallCmd(), newDoctorSAMLCmd())
 	return cmd
 }
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
@@ -149,5 +150,50 @@ func TestMFACodeCommand(t *testing.T) {
 	}
 	if code, _, _ := run(t, "mfa", "code", "--serial", serial); code != 2 {
 		t.Fatalf("without an endpoint: %d", code)
+	}
+}
+
+// TestDoctorSAML: the doctor passes a good assertion, and for a trust policy that
+// says no names the condition that did not match, with the claims shown.
+func TestDoctorSAML(t *testing.T) {
+	s := servertest.Start(t, "")
+	ctx := context.Background()
+	credsEnv(t, servertest.RootKeyID, servertest.RootSecret)
+	_, md, _ := run(t, "saml", "metadata", "--endpoint-url", s.URL, "--name", "corp")
+	root := s.IAM(servertest.Root)
+	if _, err := root.CreateSAMLProvider(ctx, &iam.CreateSAMLProviderInput{Name: aws.String("corp"), SAMLMetadataDocument: aws.String(md)}); err != nil {
+		t.Fatal(err)
+	}
+	provider, role := "arn:aws:iam::111111111111:saml-provider/corp", "arn:aws:iam::111111111111:role/dev"
+	if _, err := root.CreateRole(ctx, &iam.CreateRoleInput{RoleName: aws.String("dev"), AssumeRolePolicyDocument: aws.String(
+		`{"Version":"2012-10-17","Statement":[{"Sid":"Staff","Effect":"Allow","Principal":{"Federated":"` + provider + `"},"Action":"sts:AssumeRoleWithSAML",
+		  "Condition":{"StringEquals":{"saml:edupersonaffiliation":"staff"}}}]}`)}); err != nil {
+		t.Fatal(err)
+	}
+	_, good, _ := run(t, "saml", "assertion", "--endpoint-url", s.URL, "--idp", "corp", "--subject", "alice", "--role", role+","+provider, "--attr", "eduPersonAffiliation=staff")
+	code, out, errOut := run(t, "doctor", "assume-role-with-saml", "--endpoint-url", s.URL, "--role-arn", role, "--principal-arn", provider, "--saml-assertion", good)
+	if code != 0 || !strings.Contains(out, "claims: attribute urn:oid:1.3.6.1.4.1.5923.1.1.1.1 = staff") {
+		t.Fatalf("good: %d\n%s\n%s", code, out, errOut)
+	}
+	_, student, _ := run(t, "saml", "assertion", "--endpoint-url", s.URL, "--idp", "corp", "--subject", "bob", "--role", role+","+provider, "--attr", "eduPersonAffiliation=student")
+	code, out, _ = run(t, "doctor", "assume-role-with-saml", "--endpoint-url", s.URL, "--role-arn", role, "--principal-arn", provider, "--saml-assertion", student)
+	if code != 1 || !strings.Contains(out, `statement 1 (Staff): StringEquals saml:edupersonaffiliation "staff": the request has "student"`) {
+		t.Fatalf("student: %d\n%s", code, out)
+	}
+	code, out, _ = run(t, "doctor", "assume-role-with-saml", "--endpoint-url", s.URL, "--role-arn", role, "--principal-arn", provider, "--saml-assertion", good,
+		"--at", time.Now().Add(10*time.Minute).Format(time.RFC3339))
+	if code != 1 || !strings.Contains(out, "ExpiredTokenException: Token must be redeemed within 5 minutes of issuance") {
+		t.Fatalf("later: %d\n%s", code, out)
+	}
+	_, other, _ := run(t, "saml", "assertion", "--endpoint-url", s.URL, "--idp", "corp", "--subject", "alice", "--role", "arn:aws:iam::111111111111:role/x,"+provider)
+	code, out, _ = run(t, "doctor", "assume-role-with-saml", "--endpoint-url", s.URL, "--role-arn", role, "--principal-arn", provider, "--saml-assertion", other)
+	if code != 1 || !strings.Contains(out, "the Role attribute pairs: arn:aws:iam::111111111111:role/x,"+provider) {
+		t.Fatalf("role pair: %d\n%s", code, out)
+	}
+	run(t, "saml", "metadata", "--endpoint-url", s.URL, "--name", "rogue")
+	_, rogue, _ := run(t, "saml", "assertion", "--endpoint-url", s.URL, "--idp", "rogue", "--subject", "alice", "--role", role+","+provider)
+	code, out, _ = run(t, "doctor", "assume-role-with-saml", "--endpoint-url", s.URL, "--role-arn", role, "--principal-arn", provider, "--saml-assertion", rogue)
+	if code != 1 || !strings.Contains(out, "InvalidIdentityToken: Response signature invalid") || !strings.Contains(out, "issuer urn:iamlocal:saml:idp:rogue, subject alice") {
+		t.Fatalf("rogue: %d\n%s", code, out)
 	}
 }

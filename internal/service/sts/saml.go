@@ -250,49 +250,81 @@ func VerifySAML(p *directory.SAMLProvider, samlResponse string) (*saml.Assertion
 	return nil, invalidIdentityToken("Invalid SAML response: %v", err)
 }
 
-// CheckSAMLAssertion checks what AWS requires of a verified assertion beyond its
-// signature: the provider's issuer, AWS among the audiences, one bearer confirmation
-// whose Recipient is AWS's sign-in endpoint, and the times.
-func CheckSAMLAssertion(r *SAMLRequest, now time.Time) error {
+// SAMLCheck is one of AWS's requirements of a verified assertion, and how the
+// assertion fares: Err is nil when it meets it.
+type SAMLCheck struct {
+	Name string
+	Err  *wire.Error
+}
+
+// SAMLChecks checks what AWS requires of a verified assertion beyond its signature,
+// in AWS's order: the provider's issuer, AWS among the audiences, one bearer
+// confirmation whose Recipient is AWS's sign-in endpoint, and the times.
+func SAMLChecks(r *SAMLRequest, now time.Time) []SAMLCheck {
 	a := r.Assertion
+	var out []SAMLCheck
+	check := func(name string, err *wire.Error) { out = append(out, SAMLCheck{name, err}) }
+
+	var err *wire.Error
 	if a.Issuer != r.Provider.EntityID {
-		return invalidIdentityToken("Issuer not present in specified provider")
+		err = invalidIdentityToken("Issuer not present in specified provider")
 	}
+	check("issuer is the provider's entity id", err)
+
 	audience := false
 	for _, au := range a.Audiences {
 		audience = audience || au == saml.AWSURNAudience || saml.IsAWSEndpoint(au)
 	}
+	err = nil
 	if !audience {
-		return invalidIdentityToken("Response does not contain the required audience.")
+		err = invalidIdentityToken("Response does not contain the required audience.")
 	}
+	check("AWS is an audience", err)
+
 	var bearer []saml.SubjectConfirmation
 	for _, sc := range a.SubjectConfirmations {
 		if sc.Method == saml.BearerMethod {
 			bearer = append(bearer, sc)
 		}
 	}
-	if len(bearer) != 1 {
-		return invalidIdentityToken("The SAML assertion must have exactly one bearer SubjectConfirmation, not %d", len(bearer))
+	var sc saml.SubjectConfirmation
+	switch {
+	case len(bearer) != 1:
+		err = invalidIdentityToken("The SAML assertion must have exactly one bearer SubjectConfirmation, not %d", len(bearer))
+	case bearer[0].Recipient == "" || bearer[0].NotOnOrAfter.IsZero():
+		err = invalidIdentityToken("The SubjectConfirmationData must have both NotOnOrAfter and Recipient")
+	case !saml.IsAWSEndpoint(bearer[0].Recipient):
+		err = invalidIdentityToken("The SubjectConfirmationData Recipient %s is not AWS's SAML endpoint (https://signin.aws.amazon.com/saml)", bearer[0].Recipient)
+	default:
+		err, sc = nil, bearer[0]
 	}
-	sc := bearer[0]
-	if sc.Recipient == "" || sc.NotOnOrAfter.IsZero() {
-		return invalidIdentityToken("The SubjectConfirmationData must have both NotOnOrAfter and Recipient")
+	check("one bearer confirmation to AWS's endpoint", err)
+
+	err = nil
+	switch {
+	case a.IssueInstant.After(now.Add(samlSkew)):
+		err = invalidIdentityToken("The SAML assertion was issued in the future (%s)", a.IssueInstant.Format(time.RFC3339))
+	case !a.NotBefore.IsZero() && now.Add(samlSkew).Before(a.NotBefore):
+		err = invalidIdentityToken("The SAML assertion is not valid before %s (Conditions NotBefore)", a.NotBefore.Format(time.RFC3339))
+	case now.Sub(a.IssueInstant) > samlRedeemWithin:
+		err = expiredToken("Token must be redeemed within 5 minutes of issuance")
+	default:
+		for _, t := range []time.Time{sc.NotOnOrAfter, a.NotOnOrAfter} {
+			if !t.IsZero() && !now.Before(t) {
+				err = expiredToken("The SAML assertion expired at %s (NotOnOrAfter)", t.Format(time.RFC3339))
+				break
+			}
+		}
 	}
-	if !saml.IsAWSEndpoint(sc.Recipient) {
-		return invalidIdentityToken("The SubjectConfirmationData Recipient %s is not AWS's SAML endpoint (https://signin.aws.amazon.com/saml)", sc.Recipient)
-	}
-	if a.IssueInstant.After(now.Add(samlSkew)) {
-		return invalidIdentityToken("The SAML assertion was issued in the future (%s)", a.IssueInstant.Format(time.RFC3339))
-	}
-	if !a.NotBefore.IsZero() && now.Add(samlSkew).Before(a.NotBefore) {
-		return invalidIdentityToken("The SAML assertion is not valid before %s (Conditions NotBefore)", a.NotBefore.Format(time.RFC3339))
-	}
-	if now.Sub(a.IssueInstant) > samlRedeemWithin {
-		return expiredToken("Token must be redeemed within 5 minutes of issuance")
-	}
-	for _, t := range []time.Time{sc.NotOnOrAfter, a.NotOnOrAfter} {
-		if !t.IsZero() && !now.Before(t) {
-			return expiredToken("The SAML assertion expired at %s (NotOnOrAfter)", t.Format(time.RFC3339))
+	check("valid now", err)
+	return out
+}
+
+// CheckSAMLAssertion returns the first of SAMLChecks that fails, or nil.
+func CheckSAMLAssertion(r *SAMLRequest, now time.Time) error {
+	for _, c := range SAMLChecks(r, now) {
+		if c.Err != nil {
+			return c.Err
 		}
 	}
 	return nil
