@@ -2,8 +2,14 @@ package saml
 
 import (
 	"bytes"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
+	"math/big"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,20 +21,39 @@ var (
 	testIdP, other *IdP
 )
 
-// idps are two identity providers, made once (RSA key generation is slow).
+// idps are two identity providers with keys from testdata (generating RSA keys is
+// slow, and slower still in a fuzzing worker).
 func idps(t testing.TB) (*IdP, *IdP) {
 	t.Helper()
 	testOnce.Do(func() {
-		var err error
-		now := time.Now()
-		if testIdP, err = NewIdP("corp", "urn:iamlocal:idp:corp", now); err != nil {
-			panic(err)
-		}
-		if other, err = NewIdP("other", "urn:iamlocal:idp:other", now); err != nil {
-			panic(err)
-		}
+		testIdP = fixedIdP("corp", "testdata/corp-key.pem")
+		other = fixedIdP("other", "testdata/other-key.pem")
 	})
 	return testIdP, other
+}
+
+func fixedIdP(name, keyFile string) *IdP {
+	data, err := os.ReadFile(keyFile)
+	if err != nil {
+		panic(err)
+	}
+	block, _ := pem.Decode(data)
+	k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if err != nil {
+		panic(err)
+	}
+	key := k.(*rsa.PrivateKey)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: name},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		panic(err)
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		panic(err)
+	}
+	return &IdP{Name: name, EntityID: "urn:iamlocal:idp:" + name, Key: key, Cert: cert}
 }
 
 func sample(t testing.TB, p *IdP, sign Sign) string {
@@ -248,5 +273,24 @@ func TestIsAWSEndpoint(t *testing.T) {
 		if IsAWSEndpoint(u) != want {
 			t.Errorf("%s: want %v", u, want)
 		}
+	}
+}
+
+// TestNewIdP: a fresh IdP's key and certificate survive storing.
+func TestNewIdP(t *testing.T) {
+	p, err := NewIdP("fresh", "urn:x", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := p.KeyDER()
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := LoadIdP(p.Name, p.EntityID, der, p.Cert.Raw)
+	if err != nil || !q.Key.Equal(p.Key) || !q.Cert.Equal(p.Cert) {
+		t.Fatalf("reloaded: %v", err)
+	}
+	if _, err := Verify(sample(t, q, SignBoth), []*x509.Certificate{p.Cert}); err != nil {
+		t.Fatal(err)
 	}
 }
