@@ -13,8 +13,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/iamlocal/iamlocal/internal/service/local"
 	"github.com/iamlocal/iamlocal/internal/servertest"
+	"github.com/iamlocal/iamlocal/internal/service/local"
 )
 
 // call posts a JSON body with a target to a path, signed as the root user (or not).
