@@ -48,6 +48,8 @@ func init() {
 			Resource: mfaUserResource, Context: userEntity.context(false), Handle: getMFADevice},
 	)
 	mfaTaggable.register("MFADevice")
+	// The credential report's mfa_active column reads the devices.
+	mfaActive = mfa.UserHasDevice
 }
 
 // userMFAConflict is DeleteUser's refusal of a user who has an MFA device enabled.

@@ -97,6 +97,14 @@ func TestVirtualMFALifecycle(t *testing.T) {
 		AuthenticationCode1: aws.String("000000"), AuthenticationCode2: aws.String("000000")})
 	wantErr(t, err, "InvalidAuthenticationCode", 403, "Authentication code for device is not valid.")
 
+	// The credential report's mfa_active reads the devices.
+	ok(e.root.GenerateCredentialReport(e.ctx, &iam.GenerateCredentialReportInput{}))(t)
+	report := ok(e.root.GetCredentialReport(e.ctx, &iam.GetCredentialReportInput{}))(t)
+	if !strings.Contains(string(report.Content), "\nalice,arn:aws:iam::"+account+":user/alice,") ||
+		strings.Split(strings.Split(string(report.Content), "\nalice,")[1], ",")[6] != "true" {
+		t.Fatalf("credential report:\n%s", report.Content)
+	}
+
 	// An enabled device holds its user and itself.
 	_, err = e.root.DeleteUser(e.ctx, &iam.DeleteUserInput{UserName: aws.String("alice")})
 	wantErr(t, err, "DeleteConflict", 409, "Cannot delete entity, must delete MFA device first.")
