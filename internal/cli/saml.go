@@ -119,7 +119,7 @@ func newSAMLAssertionCmd() *cobra.Command {
 		req                                  local.SignRequest
 		roles, attrs, tags, transitive       []string
 		sessionDuration, validFor, issuedAgo time.Duration
-		subjectFormat                        string
+		subjectFormat, encryptFor            string
 		decode                               bool
 	)
 	cmd := &cobra.Command{
@@ -184,6 +184,13 @@ aws sts assume-role-with-saml --saml-assertion.`,
 			default:
 				req.SubjectFormat = f
 			}
+			if encryptFor != "" {
+				pemText, err := os.ReadFile(encryptFor)
+				if err != nil {
+					return &exitError{2, err}
+				}
+				req.EncryptFor = string(pemText)
+			}
 			req.SessionDuration = int(sessionDuration / time.Second)
 			req.ValidForSeconds = int(validFor / time.Second)
 			req.IssuedSecondsAgo = int(issuedAgo / time.Second)
@@ -224,6 +231,7 @@ aws sts assume-role-with-saml --saml-assertion.`,
 	fl.DurationVar(&validFor, "valid-for", 0, "how long the assertion may be redeemed (default 5m)")
 	fl.DurationVar(&issuedAgo, "issued-ago", 0, "back-date the response, to try expiry")
 	fl.StringVar(&req.Sign, "sign", "assertion", "what to sign: assertion, response or both")
+	fl.StringVar(&encryptFor, "encrypt-for", "", "encrypt the assertion to the RSA key in this PEM `FILE` (public key, certificate, or the private key given to AddPrivateKey)")
 	fl.BoolVar(&decode, "decode", false, "print the response's XML instead of base64")
 	return cmd
 }

@@ -160,7 +160,7 @@ func (d *samlDoctor) run(ctx context.Context, client *iam.Client, assertion stri
 
 	var a *saml.Assertion
 	if provider != nil {
-		a, err = sts.VerifySAML(provider, assertion)
+		a, err = sts.VerifySAML(provider, assertion, nil)
 		add("signature", err, "verified with a certificate of the provider")
 	} else {
 		skip("signature", "no provider to verify with")

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/crewjam/saml/xmlenc"
 	dsig "github.com/russellhaering/goxmldsig"
 )
 
@@ -141,6 +142,10 @@ type ResponseInput struct {
 	// SessionNotOnOrAfter, when set, is the AuthnStatement's.
 	SessionNotOnOrAfter time.Time
 	Sign                Sign // "" is SignAssertion
+	// EncryptTo, when set, encrypts the (signed) assertion to this RSA key: an
+	// EncryptedAssertion (RSA-OAEP key transport, AES-256-GCM), as an IdP does for a
+	// provider that holds the private key (IAM's AddPrivateKey).
+	EncryptTo *rsa.PublicKey
 }
 
 // Response builds and signs a SAML Response and returns it base64-encoded, as a
@@ -229,7 +234,15 @@ func (p *IdP) Response(in ResponseInput) (string, error) {
 	r.CreateAttr("Destination", in.Recipient)
 	r.CreateElement("saml:Issuer").SetText(p.EntityID)
 	r.CreateElement("samlp:Status").CreateElement("samlp:StatusCode").CreateAttr("Value", StatusSuccess)
-	r.AddChild(a)
+	if in.EncryptTo != nil {
+		enc, err := p.encrypt(a, in.EncryptTo, now)
+		if err != nil {
+			return "", err
+		}
+		r.AddChild(enc)
+	} else {
+		r.AddChild(a)
+	}
 	if in.Sign != SignAssertion {
 		if err := p.signInPlace(r); err != nil {
 			return "", err
@@ -268,6 +281,37 @@ func (p *IdP) signInPlace(el *etree.Element) error {
 	}
 	el.InsertChildAt(at, sig)
 	return nil
+}
+
+// encrypt wraps an assertion in an EncryptedAssertion for a key. XML Encryption
+// carries the key as a certificate: the IdP issues one for it.
+func (p *IdP) encrypt(a *etree.Element, to *rsa.PublicKey, now time.Time) (*etree.Element, error) {
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(now.UnixNano()), Subject: pkix.Name{CommonName: "encryption"},
+		NotBefore: now.Add(-time.Hour), NotAfter: now.Add(certLife), KeyUsage: x509.KeyUsageKeyEncipherment}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.Cert, to, p.Key)
+	if err != nil {
+		return nil, err
+	}
+	cert, err := x509.ParseCertificate(der)
+	if err != nil {
+		return nil, err
+	}
+	doc := etree.NewDocument()
+	doc.SetRoot(a)
+	plain, err := doc.WriteToBytes()
+	if err != nil {
+		return nil, err
+	}
+	e := xmlenc.OAEP()
+	e.BlockCipher = xmlenc.AES256GCM
+	data, err := e.Encrypt(cert, plain, nil)
+	if err != nil {
+		return nil, err
+	}
+	data.CreateAttr("Type", "http://www.w3.org/2001/04/xmlenc#Element")
+	enc := etree.NewElement("saml:EncryptedAssertion")
+	enc.AddChild(data)
+	return enc, nil
 }
 
 // newID is a SAML ID: an NCName, so it starts with a letter or underscore.

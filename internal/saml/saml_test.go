@@ -294,3 +294,43 @@ func TestNewIdP(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestEncryptedAssertions: an EncryptedAssertion opens with the private key it was
+// encrypted to and verifies as a plain one; without that key, or altered, never.
+func TestEncryptedAssertions(t *testing.T) {
+	p, o := idps(t)
+	spKey, wrongKey := o.Key, p.Key // any RSA keys do
+	for _, mode := range []Sign{SignAssertion, SignResponse, SignBoth} {
+		resp, err := p.Response(ResponseInput{Subject: "alice", Now: time.Now(), Sign: mode, EncryptTo: &spKey.PublicKey,
+			Attributes: []Attribute{{Name: AttrRoleSessionName, Values: []string{"alice"}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		xml := decoded(t, resp)
+		if strings.Contains(xml, "alice") || !strings.Contains(xml, "EncryptedAssertion") {
+			t.Fatalf("%s: the assertion is in clear", mode)
+		}
+		a, err := Verify(resp, []*x509.Certificate{p.Cert}, wrongKey, spKey)
+		if err != nil || a.Subject != "alice" || !a.Encrypted {
+			t.Fatalf("%s: %+v %v", mode, a, err)
+		}
+		if _, err := Verify(resp, []*x509.Certificate{p.Cert}); KindOf(err) != Encrypted {
+			t.Errorf("%s without a key: %v", mode, err)
+		}
+		if _, err := Verify(resp, []*x509.Certificate{p.Cert}, wrongKey); KindOf(err) != Encrypted {
+			t.Errorf("%s with the wrong key: %v", mode, err)
+		}
+		// Flip a byte of the encrypted data (AES-GCM refuses it).
+		i := strings.LastIndex(xml, "<xenc:CipherValue>") + len("<xenc:CipherValue>") + 10
+		c := byte('A')
+		if xml[i] == 'A' {
+			c = 'B'
+		}
+		if _, err := Verify(encode(xml[:i]+string(c)+xml[i+1:]), []*x509.Certificate{p.Cert}, spKey); err == nil {
+			t.Errorf("%s: altered ciphertext accepted", mode)
+		}
+		if _, err := Verify(resp, []*x509.Certificate{o.Cert}, spKey); err == nil {
+			t.Errorf("%s: verified with another IdP's certificate", mode)
+		}
+	}
+}

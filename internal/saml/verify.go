@@ -2,6 +2,7 @@ package saml
 
 import (
 	"bytes"
+	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/xml"
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	"github.com/beevik/etree"
+	"github.com/crewjam/saml/xmlenc"
 	dsig "github.com/russellhaering/goxmldsig"
 	"github.com/russellhaering/goxmldsig/etreeutils"
 )
@@ -33,8 +35,9 @@ type Assertion struct {
 	Attributes []Attribute
 	// FriendlyNames maps an attribute's Name to its FriendlyName, when it has one.
 	FriendlyNames map[string]string
-	// ResponseSigned and AssertionSigned say which signatures were verified.
-	ResponseSigned, AssertionSigned bool
+	// ResponseSigned and AssertionSigned say which signatures were verified;
+	// Encrypted that the assertion came in an EncryptedAssertion.
+	ResponseSigned, AssertionSigned, Encrypted bool
 }
 
 // SubjectConfirmation is a bearer confirmation's data.
@@ -91,18 +94,20 @@ func Decode(samlResponse string) ([]byte, error) {
 
 // Verify decodes a base64 SAMLResponse and verifies its signature against certs:
 // either the Response is signed (and then an Assertion's own signature, if any, must
-// verify too) or its one Assertion is. It returns the assertion as signed; it does
-// not check times, audiences or attributes.
-func Verify(samlResponse string, certs []*x509.Certificate) (*Assertion, error) {
+// verify too) or its one Assertion is. An EncryptedAssertion is decrypted with the
+// first of keys that opens it; the decrypted assertion must be signed unless the
+// Response is. It returns the assertion as signed; it does not check times, audiences
+// or attributes.
+func Verify(samlResponse string, certs []*x509.Certificate, keys ...*rsa.PrivateKey) (*Assertion, error) {
 	raw, err := Decode(samlResponse)
 	if err != nil {
 		return nil, err
 	}
-	return VerifyXML(raw, certs)
+	return VerifyXML(raw, certs, keys...)
 }
 
 // VerifyXML is Verify for a decoded response.
-func VerifyXML(raw []byte, certs []*x509.Certificate) (*Assertion, error) {
+func VerifyXML(raw []byte, certs []*x509.Certificate, keys ...*rsa.PrivateKey) (*Assertion, error) {
 	if err := refuseDTD(raw); err != nil {
 		return nil, malformed("%v", err)
 	}
@@ -123,42 +128,34 @@ func VerifyXML(raw []byte, certs []*x509.Certificate) (*Assertion, error) {
 	}
 
 	var (
-		assertionEl              *etree.Element
-		respSigned, assertSigned bool
+		assertionEl                         *etree.Element
+		respSigned, assertSigned, encrypted bool
+		err                                 error
 	)
+	resp := root
 	if hasSignature(root) {
-		verified, err := validate(root, certs)
-		if err != nil {
+		if resp, err = validate(root, certs); err != nil {
 			return nil, err
 		}
 		respSigned = true
-		if assertionEl, err = oneAssertion(verified); err != nil {
-			return nil, err
-		}
-		if hasSignature(assertionEl) {
-			if assertionEl, err = validateChild(assertionEl, certs); err != nil {
-				return nil, err
-			}
-			assertSigned = true
-		}
-	} else {
-		a, err := oneAssertion(root)
-		if err != nil {
-			return nil, err
-		}
-		if !hasSignature(a) {
-			return nil, &Error{Kind: BadSignature, Reason: "neither the Response nor its Assertion is signed"}
-		}
-		if assertionEl, err = validateChild(a, certs); err != nil {
+	}
+	if assertionEl, encrypted, err = oneAssertion(resp, keys); err != nil {
+		return nil, err
+	}
+	switch {
+	case hasSignature(assertionEl):
+		if assertionEl, err = validateChild(assertionEl, certs); err != nil {
 			return nil, err
 		}
 		assertSigned = true
+	case !respSigned:
+		return nil, &Error{Kind: BadSignature, Reason: "neither the Response nor its Assertion is signed"}
 	}
 	out, err := readAssertion(assertionEl)
 	if err != nil {
 		return nil, err
 	}
-	out.ResponseSigned, out.AssertionSigned = respSigned, assertSigned
+	out.ResponseSigned, out.AssertionSigned, out.Encrypted = respSigned, assertSigned, encrypted
 	return out, nil
 }
 
@@ -186,20 +183,45 @@ func children(el *etree.Element, ns, tag string) []*etree.Element {
 // hasSignature reports whether el carries an enveloped XML-DSig Signature child.
 func hasSignature(el *etree.Element) bool { return len(children(el, NSDSig, "Signature")) > 0 }
 
-// oneAssertion returns the Response's single Assertion; an EncryptedAssertion or
-// several assertions are refused.
-func oneAssertion(resp *etree.Element) (*etree.Element, error) {
-	if len(children(resp, NSAssertion, "EncryptedAssertion")) > 0 {
-		return nil, &Error{Kind: Encrypted, Reason: "the response holds an EncryptedAssertion"}
-	}
+// oneAssertion returns the Response's single assertion: an Assertion, or an
+// EncryptedAssertion decrypted with one of keys (encrypted reports which).
+func oneAssertion(resp *etree.Element, keys []*rsa.PrivateKey) (el *etree.Element, encrypted bool, err error) {
 	as := children(resp, NSAssertion, "Assertion")
-	switch len(as) {
-	case 0:
-		return nil, malformed("the response holds no Assertion")
-	case 1:
-		return as[0], nil
+	encs := children(resp, NSAssertion, "EncryptedAssertion")
+	switch n := len(as) + len(encs); {
+	case n == 0:
+		return nil, false, malformed("the response holds no Assertion")
+	case n > 1:
+		return nil, false, malformed("the response holds %d assertions; AWS takes one", n)
+	case len(as) == 1:
+		return as[0], false, nil
 	}
-	return nil, malformed("the response holds %d assertions; AWS takes one", len(as))
+	if len(keys) == 0 {
+		return nil, true, &Error{Kind: Encrypted, Reason: "the response holds an EncryptedAssertion and the provider has no private key to decrypt it"}
+	}
+	data := children(encs[0], "http://www.w3.org/2001/04/xmlenc#", "EncryptedData")
+	if len(data) != 1 {
+		return nil, true, malformed("the EncryptedAssertion holds no EncryptedData")
+	}
+	for _, k := range keys {
+		plain, err := xmlenc.Decrypt(k, data[0])
+		if err != nil {
+			continue
+		}
+		if err := refuseDTD(plain); err != nil {
+			return nil, true, malformed("the decrypted assertion: %v", err)
+		}
+		doc := etree.NewDocument()
+		if err := doc.ReadFromBytes(plain); err != nil || doc.Root() == nil {
+			return nil, true, malformed("the decrypted assertion is not XML")
+		}
+		a := doc.Root()
+		if a.Tag != "Assertion" || a.NamespaceURI() != NSAssertion {
+			return nil, true, malformed("the EncryptedAssertion does not hold a SAML 2.0 Assertion")
+		}
+		return a, true, nil
+	}
+	return nil, true, &Error{Kind: Encrypted, Reason: "no private key of the provider decrypts the EncryptedAssertion"}
 }
 
 // validateChild verifies the signature of an element inside the document: it is

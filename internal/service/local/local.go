@@ -9,7 +9,10 @@
 package local
 
 import (
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"net/http"
 	"regexp"
@@ -196,6 +199,9 @@ type SignRequest struct {
 	// IssuedSecondsAgo back-dates the response, to try AWS's expiry rules.
 	IssuedSecondsAgo int    `json:"IssuedSecondsAgo,omitempty"`
 	Sign             string `json:"Sign,omitempty"` // assertion (default), response or both
+	// EncryptFor, a PEM public key, certificate or RSA private key, encrypts the
+	// assertion to it (the key pair whose private half the provider holds).
+	EncryptFor string `json:"EncryptFor,omitempty"`
 }
 
 type signResult struct {
@@ -234,11 +240,17 @@ func signSAMLAssertion(c *service.Call) (any, error) {
 		attrs = append(attrs, saml.Attribute{Name: saml.AttrSourceIdentity, Values: []string{in.SourceIdentity}})
 	}
 	attrs = append(attrs, in.Attributes...)
+	var encryptTo *rsa.PublicKey
+	if in.EncryptFor != "" {
+		if encryptTo, err = publicKey(in.EncryptFor); err != nil {
+			return nil, badRequest("EncryptFor: %v", err)
+		}
+	}
 	resp, err := idp.Response(saml.ResponseInput{
 		Subject: in.Subject, SubjectFormat: in.SubjectFormat, Attributes: attrs,
 		Recipient: in.Recipient, Audience: in.Audience,
 		Now:      c.Now.Add(-time.Duration(in.IssuedSecondsAgo) * time.Second),
-		ValidFor: time.Duration(in.ValidForSeconds) * time.Second, Sign: saml.Sign(in.Sign),
+		ValidFor: time.Duration(in.ValidForSeconds) * time.Second, Sign: saml.Sign(in.Sign), EncryptTo: encryptTo,
 	})
 	if err != nil {
 		return nil, badRequest("%v", err)
@@ -307,3 +319,46 @@ func getMFACode(c *service.Call) (any, error) {
 func jsonLenient(body []byte, v any) error { return json.Unmarshal(body, v) }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// publicKey reads an RSA public key from PEM: a public key, a certificate, or a
+// private key (of which the public half is used).
+func publicKey(text string) (*rsa.PublicKey, error) {
+	block, _ := pem.Decode([]byte(text))
+	if block == nil {
+		return nil, errors.New("not PEM")
+	}
+	var key any
+	switch block.Type {
+	case "CERTIFICATE":
+		cert, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		key = cert.PublicKey
+	case "PUBLIC KEY":
+		k, err := x509.ParsePKIXPublicKey(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		key = k
+	case "RSA PRIVATE KEY":
+		k, err := x509.ParsePKCS1PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		key = &k.PublicKey
+	case "PRIVATE KEY":
+		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+		if err != nil {
+			return nil, err
+		}
+		if rk, ok := k.(*rsa.PrivateKey); ok {
+			key = &rk.PublicKey
+		}
+	}
+	rk, ok := key.(*rsa.PublicKey)
+	if !ok {
+		return nil, errors.New("not an RSA key or certificate")
+	}
+	return rk, nil
+}

@@ -2,9 +2,14 @@ package local_test
 
 import (
 	"context"
+	"crypto/rand"
+	"crypto/rsa"
 	"crypto/sha256"
+	"crypto/x509"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"net/http"
 	"strings"
@@ -81,5 +86,29 @@ func TestAPIPathAndTargets(t *testing.T) {
 	status, out = call(t, s, local.Path, "IAMLocal.SignSAMLAssertion", `{"IdP":"corp","Subject":"alice","Roles":["arn:aws:iam::111111111111:role/r,arn:aws:iam::111111111111:saml-provider/corp"]}`, true)
 	if status != 200 || out["Issuer"] != "urn:iamlocal:saml:idp:corp" || len(out["SAMLResponse"].(string)) < 1000 {
 		t.Fatalf("sign: %d %v", status, out)
+	}
+}
+
+func TestSignEncrypted(t *testing.T) {
+	s := servertest.Start(t, "")
+	call(t, s, local.Path, "IAMLocal.GetSAMLIdPMetadata", `{"Name":"corp"}`, true)
+	k, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+	pub := string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}))
+	body, _ := json.Marshal(map[string]string{"IdP": "corp", "Subject": "alice", "EncryptFor": pub})
+	status, out := call(t, s, local.Path, "IAMLocal.SignSAMLAssertion", string(body), true)
+	if status != 200 {
+		t.Fatalf("%d %v", status, out)
+	}
+	xml, _ := base64.StdEncoding.DecodeString(out["SAMLResponse"].(string))
+	if !strings.Contains(string(xml), "EncryptedAssertion") || strings.Contains(string(xml), ">alice<") {
+		t.Fatalf("not encrypted: %s", xml)
+	}
+	body, _ = json.Marshal(map[string]string{"IdP": "corp", "Subject": "alice", "EncryptFor": "junk"})
+	if status, out := call(t, s, local.Path, "IAMLocal.SignSAMLAssertion", string(body), true); status != 400 || out["__type"] != "ValidationException" {
+		t.Fatalf("junk key: %d %v", status, out)
 	}
 }

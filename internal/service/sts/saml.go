@@ -1,9 +1,11 @@
 package sts
 
 import (
+	"crypto/rsa"
 	"crypto/sha1"
 	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"net/http"
@@ -17,6 +19,7 @@ import (
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/saml"
 	"github.com/iamlocal/iamlocal/internal/service"
+	"github.com/iamlocal/iamlocal/internal/session"
 	"github.com/iamlocal/iamlocal/internal/wire"
 )
 
@@ -120,7 +123,11 @@ func assumeRoleWithSAML(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	a, err := VerifySAML(provider, assertion)
+	keys, err := samlPrivateKeys(c.Env.Ring, provider)
+	if err != nil {
+		return nil, err
+	}
+	a, err := VerifySAML(provider, assertion, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -223,18 +230,19 @@ func SAMLCaller(providerArn string) policy.Caller {
 	return policy.Caller{Kind: policy.WebIdentity, Partition: "aws", Arn: providerArn}
 }
 
-// VerifySAML verifies a SAMLResponse against a provider's signing certificates and
-// answers refusals with AWS's errors.
-func VerifySAML(p *directory.SAMLProvider, samlResponse string) (*saml.Assertion, error) {
+// VerifySAML verifies a SAMLResponse against a provider's signing certificates,
+// decrypting an EncryptedAssertion with keys (the provider's private keys; none when
+// they are not at hand), and answers refusals with AWS's errors.
+func VerifySAML(p *directory.SAMLProvider, samlResponse string, keys []*rsa.PrivateKey) (*saml.Assertion, error) {
 	var certs []*x509.Certificate
 	for _, der := range p.Certs {
 		if cert, err := x509.ParseCertificate(der); err == nil {
 			certs = append(certs, cert)
 		}
 	}
-	a, err := saml.Verify(samlResponse, certs)
+	a, err := saml.Verify(samlResponse, certs, keys...)
 	if err == nil {
-		if p.AssertionEncryptionMode == "Required" {
+		if p.AssertionEncryptionMode == "Required" && !a.Encrypted {
 			return nil, invalidIdentityToken("The SAML provider %s requires encrypted assertions", p.Name)
 		}
 		return a, nil
@@ -245,9 +253,32 @@ func VerifySAML(p *directory.SAMLProvider, samlResponse string) (*saml.Assertion
 	case saml.Rejected:
 		return nil, wire.Errorf(http.StatusForbidden, "IDPRejectedClaim", "The identity provider rejected the authentication: %s", strings.TrimPrefix(err.Error(), "the identity provider answered "))
 	case saml.Encrypted:
-		return nil, invalidIdentityToken("iamlocal does not decrypt EncryptedAssertion elements; send the assertion unencrypted")
+		return nil, invalidIdentityToken("The SAML assertion is encrypted and %s", strings.TrimPrefix(err.Error(), "the response holds an EncryptedAssertion and "))
 	}
 	return nil, invalidIdentityToken("Invalid SAML response: %v", err)
+}
+
+// samlPrivateKeys opens a provider's private keys (PEM, sealed in the store).
+func samlPrivateKeys(ring *session.Ring, p *directory.SAMLProvider) ([]*rsa.PrivateKey, error) {
+	var out []*rsa.PrivateKey
+	for _, k := range p.PrivateKeys {
+		text, err := ring.OpenBytes(session.PurposeStoredSecret, k.Sealed)
+		if err != nil {
+			return nil, fmt.Errorf("private key %s of %s: %w", k.KeyID, p.Arn, err)
+		}
+		block, _ := pem.Decode(text)
+		if block == nil {
+			continue
+		}
+		if key, err := x509.ParsePKCS1PrivateKey(block.Bytes); err == nil {
+			out = append(out, key)
+		} else if key, err := x509.ParsePKCS8PrivateKey(block.Bytes); err == nil {
+			if rk, ok := key.(*rsa.PrivateKey); ok {
+				out = append(out, rk)
+			}
+		}
+	}
+	return out, nil
 }
 
 // SAMLCheck is one of AWS's requirements of a verified assertion, and how the

@@ -56,7 +56,7 @@ func FuzzAssumeRoleWithSAMLPath(f *testing.F) {
 		f.Add(raw)
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		a, err := VerifySAML(provider, base64.StdEncoding.EncodeToString(doc))
+		a, err := VerifySAML(provider, base64.StdEncoding.EncodeToString(doc), nil)
 		if err != nil {
 			return
 		}

@@ -2,8 +2,11 @@ package sts_test
 
 import (
 	"context"
+	"crypto/rsa"
 	"crypto/sha1"
+	"crypto/x509"
 	"encoding/base64"
+	"encoding/pem"
 	"strings"
 	"sync"
 	"testing"
@@ -335,4 +338,39 @@ func TestAssumeRoleWithSAMLTrust(t *testing.T) {
 func nameQualifier() string {
 	sum := sha1.Sum([]byte("https://idp.example.com/saml111111111111/corp"))
 	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
+// TestAssumeRoleWithEncryptedSAML: a provider with a private key (AddPrivateKey)
+// decrypts EncryptedAssertions; with AssertionEncryptionMode Required it takes only
+// those.
+func TestAssumeRoleWithEncryptedSAML(t *testing.T) {
+	w := samlSetup(t, trustSAML)
+	idp, rogue := idps()
+	spKey := rogue.Key // an RSA key pair whose private half the provider holds
+	der, err := x509.MarshalPKCS8PrivateKey(spKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyPEM := string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	encrypted := func(to *rsa.PublicKey) string {
+		return assertion(t, idp, func(in *saml.ResponseInput) { in.EncryptTo = to })
+	}
+	// Without a key the provider cannot read it.
+	_, err = w.assume(encrypted(&spKey.PublicKey))
+	apiErr(t, err, "InvalidIdentityToken", "The SAML assertion is encrypted and the provider has no private key to decrypt it")
+	if _, err := w.root.UpdateSAMLProvider(w.ctx, &iam.UpdateSAMLProviderInput{SAMLProviderArn: aws.String(providerArn), AddPrivateKey: aws.String(keyPEM),
+		AssertionEncryptionMode: iamtypes.AssertionEncryptionModeTypeRequired}); err != nil {
+		t.Fatal(err)
+	}
+	out, err := w.assume(encrypted(&spKey.PublicKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Subject) != "alice" {
+		t.Fatalf("subject %q", aws.ToString(out.Subject))
+	}
+	_, err = w.assume(assertion(t, idp, nil))
+	apiErr(t, err, "InvalidIdentityToken", "The SAML provider corp requires encrypted assertions")
+	_, err = w.assume(encrypted(&idp.Key.PublicKey))
+	apiErr(t, err, "InvalidIdentityToken", "The SAML assertion is encrypted and no private key of the provider decrypts the EncryptedAssertion")
 }
