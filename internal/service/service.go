@@ -73,7 +73,11 @@ type Action struct {
 	Write bool
 	// Anonymous actions may be called without a signature (AssumeRoleWithWebIdentity).
 	Anonymous bool
-	Handle    func(c *Call) (any, error)
+	// Grants returns the permissions an account gives its principals beyond their
+	// policies (the password policy's AllowUsersToChangePassword); they join the
+	// caller's identity-based policies in the decision. nil: none.
+	Grants func(c *Call) ([]*policy.Policy, error)
+	Handle func(c *Call) (any, error)
 }
 
 // Call is one API call in progress.
@@ -120,6 +124,8 @@ type Request struct {
 	Context         policy.Context
 	ResourcePolicy  *policy.Policy
 	ResourceKind    authz.ResourcePolicyKind
+	// Grants are identity-based policies the caller's account grants it (Action.Grants).
+	Grants []*policy.Policy
 }
 
 // Decide asks the engine about a request by the caller: it gathers the caller's
@@ -148,6 +154,7 @@ func (c *Call) decide(req Request) (*authz.Decision, *authz.Input, *policy.Reque
 		if err := c.Env.Resolver.CallerSide(c.Tx, c.Identity, in, ctx, c.Now); err != nil {
 			return nil, nil, nil, err
 		}
+		in.Identity = append(in.Identity, req.Grants...)
 	} else {
 		pr.Caller = policy.Caller{Kind: policy.Anonymous, Arn: "anonymous"}
 	}
