@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/pem"
+	"errors"
 	"fmt"
 	"math/big"
 	"net/http"
@@ -290,8 +291,12 @@ func uploadSSHPublicKey(c *service.Call) (any, error) {
 		return nil, err
 	}
 	key, err := parseSSHPublicKey(body)
+	var ke *sshKeyError
+	if errors.As(err, &ke) {
+		return nil, ke.wire()
+	}
 	if err != nil {
-		return nil, err.(*sshKeyError).wire()
+		return nil, err
 	}
 	mine, err := k.all(c.Tx, c.Account(), o)
 	if err != nil {
