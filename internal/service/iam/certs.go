@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
 	"github.com/iamlocal/iamlocal/internal/store"
 	"github.com/iamlocal/iamlocal/internal/wire"
@@ -46,12 +47,12 @@ func init() {
 		&service.Action{Name: "UploadServerCertificate", IAMAction: "iam:UploadServerCertificate", Write: true,
 			Resource: newServerCertResource, Context: requestTags, Handle: uploadServerCertificate},
 		&service.Action{Name: "GetServerCertificate", IAMAction: "iam:GetServerCertificate",
-			Resource: serverCertResource, Handle: getServerCertificate},
+			Resource: serverCertResource, Context: serverCertTags, Handle: getServerCertificate},
 		&service.Action{Name: "ListServerCertificates", IAMAction: "iam:ListServerCertificates", Handle: listServerCertificates},
 		&service.Action{Name: "UpdateServerCertificate", IAMAction: "iam:UpdateServerCertificate", Write: true,
-			Resource: serverCertResource, Handle: updateServerCertificate},
+			Resource: serverCertResource, Context: serverCertTags, Handle: updateServerCertificate},
 		&service.Action{Name: "DeleteServerCertificate", IAMAction: "iam:DeleteServerCertificate", Write: true,
-			Resource: serverCertResource, Handle: deleteServerCertificate},
+			Resource: serverCertResource, Context: serverCertTags, Handle: deleteServerCertificate},
 	)
 }
 
@@ -265,6 +266,11 @@ func loadServerCert(tx store.Tx, account, name string) (*serverCert, error) {
 
 func saveServerCert(tx store.Tx, sc *serverCert) error {
 	return tx.Put(serverCertKind, directory.NameKey(sc.Account, sc.Name), sc)
+}
+
+// serverCertTags adds the named certificate's tags as aws:ResourceTag/*.
+func serverCertTags(c *service.Call, ctx policy.Context) error {
+	return serverCertTaggable.context(c, ctx)
 }
 
 func newServerCertResource(c *service.Call) (string, string, error) {

@@ -86,16 +86,19 @@ var taggables = []*taggable{
 				return c.Tx.Put(directory.KindInstanceProfile, directory.NameKey(p.Account, p.Name), p)
 			}}, nil
 		}},
-	{title: "ServerCertificate", param: "ServerCertificateName", resource: serverCertResource,
-		read: func(in *input) string { return in.name("ServerCertificateName", 128) },
-		open: func(c *service.Call, id string) (*tagSet, error) {
-			sc, err := loadServerCert(c.Tx, c.Account(), id)
-			if err != nil {
-				return nil, err
-			}
-			return &tagSet{tags: &sc.Tags, save: func() error { return saveServerCert(c.Tx, sc) }}, nil
-		}},
+	serverCertTaggable,
 }
+
+// serverCertTaggable is also the server certificate actions' resource-tag context.
+var serverCertTaggable = &taggable{title: "ServerCertificate", param: "ServerCertificateName", resource: serverCertResource,
+	read: func(in *input) string { return in.name("ServerCertificateName", 128) },
+	open: func(c *service.Call, id string) (*tagSet, error) {
+		sc, err := loadServerCert(c.Tx, c.Account(), id)
+		if err != nil {
+			return nil, err
+		}
+		return &tagSet{tags: &sc.Tags, save: func() error { return saveServerCert(c.Tx, sc) }}, nil
+	}}
 
 func init() {
 	for _, t := range taggables {

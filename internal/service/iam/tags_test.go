@@ -120,6 +120,13 @@ func TestTagEveryKind(t *testing.T) {
 	other := e.policy("untagged", allowAll)
 	_, err = signer.ListPolicyTags(e.ctx, &iam.ListPolicyTagsInput{PolicyArn: other.Arn})
 	wantErr(t, err, "AccessDenied", 403, "User: arn:aws:iam::111111111111:user/reader is not authorized to perform: iam:ListPolicyTags…")
+	// So are a server certificate's, for its own actions.
+	certReader, _ := e.signer("certs", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:GetServerCertificate","Resource":"*",`+
+		`"Condition":{"StringEquals":{"iam:ResourceTag/env":"dev"}}}]}`)
+	ok(certReader.GetServerCertificate(e.ctx, &iam.GetServerCertificateInput{ServerCertificateName: aws.String("sc")}))(t)
+	ok(e.root.UntagServerCertificate(e.ctx, &iam.UntagServerCertificateInput{ServerCertificateName: aws.String("sc"), TagKeys: []string{"env"}}))(t)
+	_, err = certReader.GetServerCertificate(e.ctx, &iam.GetServerCertificateInput{ServerCertificateName: aws.String("sc")})
+	wantErr(t, err, "AccessDenied", 403, "User: arn:aws:iam::111111111111:user/certs is not authorized to perform: iam:GetServerCertificate on resource: arn:aws:iam::111111111111:server-certificate/sc…")
 }
 
 // TestTagValidation pins IAM's tag constraints: botocore's tagListType (at most
