@@ -309,7 +309,7 @@ func uploadServerCertificate(c *service.Call) (any, error) {
 	name := in.name("ServerCertificateName", 128)
 	path := in.path("Path")
 	body := in.certBody("CertificateBody", 16384)
-	key := in.certBody("PrivateKey", 16384)
+	key, _ := in.password("PrivateKey", true) // a secret: messages never quote it
 	chain := ""
 	if c.Params.Has("CertificateChain") {
 		chain = in.certBody("CertificateChain", 2097152)

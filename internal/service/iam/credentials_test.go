@@ -368,6 +368,9 @@ func TestServerCertificates(t *testing.T) {
 	wantErr(t, err, "KeyPairMismatch", 400, "The public key certificate and the private key do not match.")
 	_, err = e.root.UploadServerCertificate(e.ctx, &iam.UploadServerCertificateInput{ServerCertificateName: aws.String("x"), CertificateBody: &leafPEM, PrivateKey: aws.String("not a key")})
 	wantErr(t, err, "MalformedCertificate", 400, "Unable to parse certificate. Please ensure the certificate is in PEM format.")
+	// The private key is a secret: a message names the member, never the value.
+	_, err = e.root.UploadServerCertificate(e.ctx, &iam.UploadServerCertificateInput{ServerCertificateName: aws.String("x"), CertificateBody: &leafPEM, PrivateKey: aws.String("key\x01")})
+	wantErr(t, err, "ValidationError", 400, `1 validation error detected: Value at 'privateKey' failed to satisfy constraint: Member must satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u00FF]+`)
 	// A chain that does not start with the body's issuer: AWS's message, with the
 	// 1-based index of the first certificate that does not fit.
 	_, _, strangerPEM, _ := testCertKey(t, "Stranger CA", nil, nil, true, time.Now().Add(time.Hour))

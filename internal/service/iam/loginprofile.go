@@ -157,6 +157,8 @@ func checkPassword(pp *passwordPolicy, pw string, history []string) error {
 	return nil
 }
 
+// password reads a secret parameter (a password, a private key) of passwordType's or
+// privateKeyType's alphabet, 1 to 128 (passwords) or 16384 (keys) characters.
 func (in *input) password(param string, required bool) (string, bool) {
 	if !required && !in.c.Params.Has(param) {
 		return "", false
@@ -166,7 +168,11 @@ func (in *input) password(param string, required bool) (string, bool) {
 		// The value is a secret: the messages name the member, never the value.
 		n := len([]rune(s))
 		in.v.bareCheck(n >= 1, lowerFirst(param), "have length greater than or equal to 1")
-		in.v.bareCheck(n <= 128, lowerFirst(param), "have length less than or equal to 128")
+		max := 128
+		if param == "PrivateKey" {
+			max = 16384
+		}
+		in.v.bareCheck(n <= max, lowerFirst(param), fmt.Sprintf("have length less than or equal to %d", max))
 		in.v.bareCheck(documentPattern.MatchString(s), lowerFirst(param), `satisfy regular expression pattern: [\u0009\u000A\u000D\u0020-\u00FF]+`)
 	}
 	return s, ok
