@@ -146,7 +146,7 @@ func createOrganizationalUnit(c *service.Call) (any, error) {
 	if err := authorizeTags(c, org, tags, ou.Arn); err != nil {
 		return nil, err
 	}
-	if err := attachDefaults(c.Tx, org, ou.ID); err != nil {
+	if err := attachDefaults(c.Tx, org, ou.ID, c.Now); err != nil {
 		return nil, err
 	}
 	out, err := newOUOut(c.Tx, org, ou)

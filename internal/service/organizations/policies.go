@@ -54,25 +54,21 @@ func newPolicyResult(p *directory.OrgPolicy) *policyResult {
 	return &policyResult{policyOut{summary(p), p.Content}}
 }
 
-func policyKind(typ string) policy.Kind {
-	if typ == typeRCP {
-		return policy.RCP
-	}
-	return policy.SCP
-}
-
-// checkContent enforces the size limit and the grammar of the policy type, and
-// compiles the document into the cache the engine reads it from.
-func checkContent(c *service.Call, typ, content string) error {
+// checkContent enforces the size limit and the grammar of the policy type: the
+// engine's parser for SCPs and RCPs (which compiles the document into the cache the
+// engine reads it from), the management policy syntax for the other types.
+func checkContent(c *service.Call, typ string, pt policyType, content string) error {
 	if content == "" {
 		return invalidInput("MIN_LENGTH_EXCEEDED", "The value of Content must be at least 1 character long.")
 	}
-	if n := utf8.RuneCountInString(content); n > maxPolicySize {
-		return constraintViolation("POLICY_CONTENT_LIMIT_EXCEEDED", "The policy document has %d characters; a %s can have at most %d.", n, strings.ToLower(strings.ReplaceAll(typ, "_", " ")), maxPolicySize)
+	if n := utf8.RuneCountInString(content); n > pt.maxSize {
+		return constraintViolation("POLICY_CONTENT_LIMIT_EXCEEDED", "The policy document has %d characters; a %s can have at most %d.", n, strings.ToLower(strings.ReplaceAll(typ, "_", " ")), pt.maxSize)
+	}
+	if pt.management() {
+		return checkManagementPolicy(pt, content)
 	}
 	if _, err := c.Env.Resolver.Policies.Compile(content, policyKind(typ)); err != nil {
-		return orgError("MalformedPolicyDocumentException", "The provided policy document does not meet the requirements of the specified policy type. %s",
-			strings.TrimPrefix(err.Error(), "MalformedPolicyDocument: "))
+		return malformed("%s", strings.TrimPrefix(err.Error(), "MalformedPolicyDocument: "))
 	}
 	return nil
 }
@@ -182,7 +178,8 @@ func createPolicy(c *service.Call) (any, error) {
 	if err := checkLength("Description", description, 0, 512); err != nil {
 		return nil, err
 	}
-	if err := checkPolicyType("Type", typ); err != nil {
+	pt, err := checkPolicyType("Type", typ)
+	if err != nil {
 		return nil, err
 	}
 	tags, err := readTags(in.Tags)
@@ -192,7 +189,7 @@ func createPolicy(c *service.Call) (any, error) {
 	if org.FeatureSet != "ALL" {
 		return nil, orgError("PolicyTypeNotAvailableForOrganizationException", "You can't use the specified policy type with the feature set currently enabled for this organization.")
 	}
-	if err := checkContent(c, typ, content); err != nil {
+	if err := checkContent(c, typ, pt, content); err != nil {
 		return nil, err
 	}
 	count, err := checkPolicyName(c.Tx, typ, name, "")
@@ -202,7 +199,7 @@ func createPolicy(c *service.Call) (any, error) {
 	if count >= maxPolicies {
 		return nil, constraintViolation("POLICY_NUMBER_LIMIT_EXCEEDED", "You attempted to exceed the number of policies of type %s (%d) that you can have in an organization.", typ, maxPolicies)
 	}
-	p := &directory.OrgPolicy{Name: name, Description: description, Type: typ, Content: content, Tags: tags}
+	p := &directory.OrgPolicy{Name: name, Description: description, Type: typ, Content: content, Tags: tags, Updated: c.Now.UTC()}
 	for {
 		p.ID = "p-" + directory.RandomLower(8)
 		p.Arn = policyArn(org, typ, p.ID)
@@ -256,11 +253,12 @@ func updatePolicy(c *service.Call) (any, error) {
 		p.Description = *in.Description
 	}
 	if in.Content != nil {
-		if err := checkContent(c, p.Type, *in.Content); err != nil {
+		if err := checkContent(c, p.Type, policyTypes[p.Type], *in.Content); err != nil {
 			return nil, err
 		}
 		p.Content = *in.Content
 	}
+	p.Updated = c.Now.UTC()
 	if err := c.Tx.Put(directory.KindOrgPolicy, p.ID, p); err != nil {
 		return nil, err
 	}
@@ -325,22 +323,14 @@ func describePolicy(c *service.Call) (any, error) {
 	return newPolicyResult(p), nil
 }
 
-type policiesResult struct {
-	Policies  []policySummaryOut
-	NextToken *string `json:",omitempty"`
-}
-
-// readFilter reads a required policy-type Filter; unsupported reports a type
-// AWS has and iamlocal does not serve, which lists nothing.
-func readFilter(v *string) (typ string, unsupported bool, err error) {
-	typ, err = need("Filter", v)
+// readFilter reads a required policy-type Filter.
+func readFilter(v *string) (string, error) {
+	typ, err := need("Filter", v)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
-	if otherPolicyTypes[typ] {
-		return typ, true, nil
-	}
-	return typ, false, checkPolicyType("Filter", typ)
+	_, err = checkPolicyType("Filter", typ)
+	return typ, err
 }
 
 func listPolicies(c *service.Call) (any, error) {
@@ -348,33 +338,20 @@ func listPolicies(c *service.Call) (any, error) {
 		Filter *string
 		pageIn
 	}
-	if err := decode(c, &in); err != nil {
+	if _, err := decodeForManagement(c, &in); err != nil {
 		return nil, err
 	}
-	if _, err := managementOrg(c); err != nil {
-		return nil, err
-	}
-	typ, unsupported, err := readFilter(in.Filter)
+	typ, err := readFilter(in.Filter)
 	if err != nil {
 		return nil, err
 	}
-	var items []keyed[policySummaryOut]
-	if !unsupported {
-		err = scanPolicies(c.Tx, func(p *directory.OrgPolicy) error {
-			if p.Type == typ {
-				items = append(items, keyed[policySummaryOut]{p.ID, summary(p)})
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	page, next, err := paginate(in.pageIn, items)
+	items, err := scanKind(c.Tx, directory.KindOrgPolicy, "", func(p *directory.OrgPolicy) (string, policySummaryOut, bool) {
+		return p.ID, summary(p), p.Type == typ
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &policiesResult{page, next}, nil
+	return page("Policies", in.pageIn, items)
 }
 
 type attachIn struct {
@@ -439,10 +416,10 @@ func attachPolicy(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n >= maxPoliciesPerType {
-		return nil, constraintViolation("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", "You attempted to attach more than %d policies of type %s to the same entity.", maxPoliciesPerType, p.Type)
+	if max := policyTypes[p.Type].maxAttached; n >= max {
+		return nil, constraintViolation("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", "You attempted to attach more than %d policies of type %s to the same entity.", max, p.Type)
 	}
-	if err := attach(c.Tx, target, p); err != nil {
+	if err := attach(c.Tx, target, p, c.Now); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
@@ -492,34 +469,28 @@ func listPoliciesForTarget(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	typ, unsupported, err := readFilter(in.Filter)
+	typ, err := readFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	ats, err := attachments(c.Tx, target)
 	if err != nil {
 		return nil, err
 	}
 	var items []keyed[policySummaryOut]
-	if !unsupported {
-		ats, err := attachments(c.Tx, target)
+	for _, at := range ats {
+		if at.Type != typ {
+			continue
+		}
+		p, err := loadPolicy(c.Tx, at.PolicyID)
 		if err != nil {
 			return nil, err
 		}
-		for _, at := range ats {
-			if at.Type != typ {
-				continue
-			}
-			p, err := loadPolicy(c.Tx, at.PolicyID)
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				items = append(items, keyed[policySummaryOut]{p.ID, summary(p)})
-			}
+		if p != nil {
+			items = append(items, keyed[policySummaryOut]{p.ID, summary(p)})
 		}
 	}
-	page, next, err := paginate(in.pageIn, items)
-	if err != nil {
-		return nil, err
-	}
-	return &policiesResult{page, next}, nil
+	return page("Policies", in.pageIn, items)
 }
 
 type targetOut struct {
@@ -557,14 +528,7 @@ func listTargetsForPolicy(c *service.Call) (any, error) {
 		}
 		items = append(items, keyed[targetOut]{t, targetOut{TargetId: t, Arn: targetArn(org, t), Name: name, Type: kind}})
 	}
-	page, next, err := paginate(in.pageIn, items)
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		Targets   []targetOut
-		NextToken *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("Targets", in.pageIn, items)
 }
 
 // ---- tags ------------------------------------------------------------------------
@@ -698,12 +662,5 @@ func listTagsForResource(c *service.Call) (any, error) {
 	for _, t := range have {
 		items = append(items, keyed[tagOut]{t.Key, tagOut{t.Key, t.Value}})
 	}
-	page, next, err := paginate(pageIn{NextToken: in.NextToken}, items)
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		Tags      []tagOut
-		NextToken *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("Tags", pageIn{NextToken: in.NextToken}, items)
 }
