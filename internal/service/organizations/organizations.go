@@ -129,10 +129,10 @@ var (
 	transferIDPattern  = regexp.MustCompile(`^rt-[0-9a-z]{8,32}$`)
 	// resourcePolicyIDPattern is the model's ResourcePolicyId.
 	resourcePolicyIDPattern = regexp.MustCompile(`^rp-[0-9a-zA-Z_]{4,128}$`)
-	emailPattern       = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
-	roleNamePattern    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	accountNamePattern = regexp.MustCompile(`^[\x{0020}-\x{007E}]+$`)
-	tagPattern         = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	emailPattern            = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
+	roleNamePattern         = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	accountNamePattern      = regexp.MustCompile(`^[\x{0020}-\x{007E}]+$`)
+	tagPattern              = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // decode reads the request body into in, a struct named after the model's members.

@@ -38,19 +38,19 @@ type policyType struct {
 // do not state, iamlocal allows 10,000 characters and 10 per target, as for backup
 // and tag policies (README.md).
 var policyTypes = map[string]policyType{
-	typeSCP:                             {maxSize: 5120, maxAttached: 5, full: fullAWSAccessID},
-	typeRCP:                             {maxSize: 5120, maxAttached: 5, full: rcpFullAWSAccessID},
-	"TAG_POLICY":                        {key: "tags", maxSize: 10000, maxAttached: 10},
-	"BACKUP_POLICY":                     {key: "plans", maxSize: 10000, maxAttached: 10},
-	"AISERVICES_OPT_OUT_POLICY":         {key: "services", maxSize: 2500, maxAttached: 5},
-	"CHATBOT_POLICY":                    {key: "chatbot", maxSize: 10000, maxAttached: 10},
-	"DECLARATIVE_POLICY_EC2":            {key: "ec2_attributes", maxSize: 10000, maxAttached: 10},
-	"SECURITYHUB_POLICY":                {key: "securityhub", maxSize: 10000, maxAttached: 10, service: "securityhub.amazonaws.com"},
-	"INSPECTOR_POLICY":                  {key: "inspector", maxSize: 10000, maxAttached: 10},
-	"UPGRADE_ROLLOUT_POLICY":            {key: "upgrade_rollout", maxSize: 5120, maxAttached: 10},
-	"BEDROCK_POLICY":                    {key: "bedrock", maxSize: 10000, maxAttached: 10},
-	"S3_POLICY":                         {key: "s3_attributes", maxSize: 10000, maxAttached: 10},
-	"NETWORK_SECURITY_DIRECTOR_POLICY":  {key: "network_security_director", maxSize: 10000, maxAttached: 10},
+	typeSCP:                            {maxSize: 5120, maxAttached: 5, full: fullAWSAccessID},
+	typeRCP:                            {maxSize: 5120, maxAttached: 5, full: rcpFullAWSAccessID},
+	"TAG_POLICY":                       {key: "tags", maxSize: 10000, maxAttached: 10},
+	"BACKUP_POLICY":                    {key: "plans", maxSize: 10000, maxAttached: 10},
+	"AISERVICES_OPT_OUT_POLICY":        {key: "services", maxSize: 2500, maxAttached: 5},
+	"CHATBOT_POLICY":                   {key: "chatbot", maxSize: 10000, maxAttached: 10},
+	"DECLARATIVE_POLICY_EC2":           {key: "ec2_attributes", maxSize: 10000, maxAttached: 10},
+	"SECURITYHUB_POLICY":               {key: "securityhub", maxSize: 10000, maxAttached: 10, service: "securityhub.amazonaws.com"},
+	"INSPECTOR_POLICY":                 {key: "inspector", maxSize: 10000, maxAttached: 10},
+	"UPGRADE_ROLLOUT_POLICY":           {key: "upgrade_rollout", maxSize: 5120, maxAttached: 10},
+	"BEDROCK_POLICY":                   {key: "bedrock", maxSize: 10000, maxAttached: 10},
+	"S3_POLICY":                        {key: "s3_attributes", maxSize: 10000, maxAttached: 10},
+	"NETWORK_SECURITY_DIRECTOR_POLICY": {key: "network_security_director", maxSize: 10000, maxAttached: 10},
 }
 
 // management reports whether a policy type is a management policy type (the types
