@@ -28,7 +28,7 @@ type policyType struct {
 	service string
 }
 
-// policyTypes are the values of botocore's PolicyType enum. Sizes and attachment
+// policyTypes are the values of the PolicyType enum (botocore's and the SDK's). Sizes and attachment
 // counts are from "Quotas and service limits for AWS Organizations"
 // (https://docs.aws.amazon.com/organizations/latest/userguide/orgs_reference_limits.html)
 // and the types' syntax pages: SCPs and RCPs 5,120 characters and 5 per target; AI
@@ -51,6 +51,9 @@ var policyTypes = map[string]policyType{
 	"BEDROCK_POLICY":                   {key: "bedrock", maxSize: 10000, maxAttached: 10},
 	"S3_POLICY":                        {key: "s3_attributes", maxSize: 10000, maxAttached: 10},
 	"NETWORK_SECURITY_DIRECTOR_POLICY": {key: "network_security_director", maxSize: 10000, maxAttached: 10},
+	// GUARDDUTY_POLICY is newer than the botocore model on this machine; the SDK for Go
+	// v2 sends it (orgs_manage_policies_guardduty_syntax).
+	"GUARDDUTY_POLICY": {key: "guardduty", maxSize: 10000, maxAttached: 10},
 }
 
 // management reports whether a policy type is a management policy type (the types
