@@ -2,6 +2,7 @@ package organizations
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -13,7 +14,7 @@ import (
 
 func init() {
 	register(
-		action("CreatePolicy", onAny, true, createPolicy),
+		action("CreatePolicy", onNewPolicy, true, createPolicy),
 		action("UpdatePolicy", onPolicy, true, updatePolicy),
 		action("DeletePolicy", onPolicy, true, deletePolicy),
 		action("DescribePolicy", onPolicy, false, describePolicy),
@@ -540,53 +541,83 @@ func taggable(c *service.Call, org *directory.Organization, v *string) ([]direct
 	if err != nil {
 		return nil, nil, err
 	}
+	r, err := taggedResource(c.Tx, org, id)
 	switch {
-	case id == org.RootID:
-		return org.RootTags, func(t []directory.Tag) error {
-			org.RootTags = t
-			return c.Tx.Put(directory.KindOrganization, "org", org)
-		}, nil
-	case ouIDPattern.MatchString(id):
-		ou, err := loadOU(c.Tx, id)
-		if err != nil || ou == nil {
-			return nil, nil, orNotFound(err)
-		}
-		return ou.Tags, func(t []directory.Tag) error {
-			ou.Tags = t
-			return c.Tx.Put(directory.KindOU, ou.ID, ou)
-		}, nil
-	case policyIDPattern.MatchString(id):
-		p, err := loadPolicy(c.Tx, id)
-		if err != nil || p == nil {
-			return nil, nil, orNotFound(err)
-		}
-		if p.AWSManaged {
-			return nil, nil, immutable()
-		}
-		return p.Tags, func(t []directory.Tag) error {
-			p.Tags = t
-			return c.Tx.Put(directory.KindOrgPolicy, p.ID, p)
-		}, nil
-	case accountIDPattern.MatchString(id):
-		a, err := loadAccount(c.Tx, id)
-		if err != nil || a == nil || a.ParentID == "" {
-			return nil, nil, orNotFound(err)
-		}
-		return a.Tags, func(t []directory.Tag) error {
-			a.Tags = t
-			return c.Tx.Put(directory.KindAccount, a.ID, a)
-		}, nil
-	case rootIDPattern.MatchString(id):
+	case err != nil:
+		return nil, nil, err
+	case r == nil && !anyResourcePattern(id):
+		return nil, nil, invalidInput("INVALID_PATTERN", "You provided a value for ResourceId that does not match the required pattern.")
+	case r == nil:
 		return nil, nil, targetNotFound()
+	case r.immutable:
+		return nil, nil, immutable()
 	}
-	return nil, nil, invalidInput("INVALID_PATTERN", "You provided a value for ResourceId that does not match the required pattern.")
+	return r.tags, func(t []directory.Tag) error { return r.save(c.Tx, t) }, nil
 }
 
-func orNotFound(err error) error {
-	if err != nil {
-		return err
+func anyResourcePattern(id string) bool {
+	for _, p := range []*regexp.Regexp{rootIDPattern, ouIDPattern, policyIDPattern, accountIDPattern, resourcePolicyIDPattern, transferIDPattern} {
+		if p.MatchString(id) {
+			return true
+		}
 	}
-	return targetNotFound()
+	return false
+}
+
+// tagged is a resource that holds tags: a root, OU, account, policy, the resource
+// policy or a responsibility transfer.
+type tagged struct {
+	tags      []directory.Tag
+	save      func(tx store.Tx, tags []directory.Tag) error
+	immutable bool // an AWS managed policy
+}
+
+// taggedResource finds the resource an id names; nil when it names none.
+func taggedResource(tx store.Tx, org *directory.Organization, id string) (*tagged, error) {
+	put := func(kind, key string, v any) func(store.Tx, []directory.Tag) error {
+		return func(tx store.Tx, _ []directory.Tag) error { return tx.Put(kind, key, v) }
+	}
+	switch {
+	case id == org.RootID:
+		return &tagged{org.RootTags, func(tx store.Tx, t []directory.Tag) error {
+			org.RootTags = t
+			return put(directory.KindOrganization, "org", org)(tx, t)
+		}, false}, nil
+	case ouIDPattern.MatchString(id):
+		ou, err := loadOU(tx, id)
+		if err != nil || ou == nil {
+			return nil, err
+		}
+		return &tagged{ou.Tags, func(tx store.Tx, t []directory.Tag) error { ou.Tags = t; return put(directory.KindOU, ou.ID, ou)(tx, t) }, false}, nil
+	case policyIDPattern.MatchString(id):
+		p, err := loadPolicy(tx, id)
+		if err != nil || p == nil {
+			return nil, err
+		}
+		return &tagged{p.Tags, func(tx store.Tx, t []directory.Tag) error { p.Tags = t; return put(directory.KindOrgPolicy, p.ID, p)(tx, t) }, p.AWSManaged}, nil
+	case accountIDPattern.MatchString(id):
+		a, err := loadAccount(tx, id)
+		if err != nil || a == nil || a.ParentID == "" {
+			return nil, err
+		}
+		return &tagged{a.Tags, func(tx store.Tx, t []directory.Tag) error { a.Tags = t; return put(directory.KindAccount, a.ID, a)(tx, t) }, false}, nil
+	case resourcePolicyIDPattern.MatchString(id):
+		rp, err := loadResourcePolicy(tx)
+		if err != nil || rp == nil || rp.ID != id {
+			return nil, err
+		}
+		return &tagged{rp.Tags, func(tx store.Tx, t []directory.Tag) error {
+			rp.Tags = t
+			return put(directory.KindOrgResource, resourcePolicyKey, rp)(tx, t)
+		}, false}, nil
+	case transferIDPattern.MatchString(id):
+		tr, err := loadTransfer(tx, id)
+		if err != nil || tr == nil || tr.OrgID != org.ID {
+			return nil, err
+		}
+		return &tagged{tr.Tags, func(tx store.Tx, t []directory.Tag) error { tr.Tags = t; return put(directory.KindTransfer, tr.ID, tr)(tx, t) }, false}, nil
+	}
+	return nil, nil
 }
 
 func tagResource(c *service.Call) (any, error) {

@@ -25,6 +25,9 @@ const (
 	onTransfer  = "Id" // a responsibility transfer
 	// onResourcePolicy is the organization's resource policy, which no member names.
 	onResourcePolicy = "-resourcepolicy"
+	// onNewPolicy is the policy CreatePolicy makes: any policy of its Type
+	// ("arn:aws:organizations::<management>:policy/o-…/<type>/*").
+	onNewPolicy = "-newpolicy"
 )
 
 // requestIDs are the members the front door's authorization reads, leniently:
@@ -107,11 +110,17 @@ func resourceArn(c *service.Call, name, on string) (string, string, error) {
 	if err != nil {
 		return "", "", err
 	}
-	id := peek(c).get(on)
-	if id == "" {
-		if on == onResourcePolicy {
-			return storedResourcePolicyArn(c.Tx, org), acc.account, nil
+	r := peek(c)
+	switch on {
+	case onResourcePolicy:
+		return storedResourcePolicyArn(c.Tx, org), acc.account, nil
+	case onNewPolicy:
+		if _, ok := policyTypes[r.Type]; ok {
+			return policyArn(org, r.Type, "*"), acc.account, nil
 		}
+	}
+	id := r.get(on)
+	if id == "" {
 		return "*", acc.account, nil
 	}
 	switch on {
@@ -200,30 +209,12 @@ func requestPolicyType(c *service.Call, r requestIDs) string {
 	return ""
 }
 
-// resourceTags returns the tags of a root, OU, account or policy; nil when the id
-// names nothing.
+// resourceTags returns the tags of a root, OU, account, policy, resource policy or
+// transfer; nil when the id names nothing.
 func resourceTags(tx store.Tx, org *directory.Organization, id string) ([]directory.Tag, error) {
-	switch {
-	case id == org.RootID:
-		return org.RootTags, nil
-	case ouIDPattern.MatchString(id):
-		ou, err := loadOU(tx, id)
-		if err != nil || ou == nil {
-			return nil, err
-		}
-		return ou.Tags, nil
-	case policyIDPattern.MatchString(id):
-		p, err := loadPolicy(tx, id)
-		if err != nil || p == nil {
-			return nil, err
-		}
-		return p.Tags, nil
-	case accountIDPattern.MatchString(id):
-		a, err := loadAccount(tx, id)
-		if err != nil || a == nil || a.ParentID == "" {
-			return nil, err
-		}
-		return a.Tags, nil
+	r, err := taggedResource(tx, org, id)
+	if err != nil || r == nil {
+		return nil, err
 	}
-	return nil, nil
+	return r.tags, nil
 }
