@@ -588,19 +588,28 @@ func taggedResource(tx store.Tx, org *directory.Organization, id string) (*tagge
 		if err != nil || ou == nil {
 			return nil, err
 		}
-		return &tagged{ou.Tags, func(tx store.Tx, t []directory.Tag) error { ou.Tags = t; return put(directory.KindOU, ou.ID, ou)(tx, t) }, false}, nil
+		return &tagged{ou.Tags, func(tx store.Tx, t []directory.Tag) error {
+			ou.Tags = t
+			return put(directory.KindOU, ou.ID, ou)(tx, t)
+		}, false}, nil
 	case policyIDPattern.MatchString(id):
 		p, err := loadPolicy(tx, id)
 		if err != nil || p == nil {
 			return nil, err
 		}
-		return &tagged{p.Tags, func(tx store.Tx, t []directory.Tag) error { p.Tags = t; return put(directory.KindOrgPolicy, p.ID, p)(tx, t) }, p.AWSManaged}, nil
+		return &tagged{p.Tags, func(tx store.Tx, t []directory.Tag) error {
+			p.Tags = t
+			return put(directory.KindOrgPolicy, p.ID, p)(tx, t)
+		}, p.AWSManaged}, nil
 	case accountIDPattern.MatchString(id):
 		a, err := loadAccount(tx, id)
 		if err != nil || a == nil || a.ParentID == "" {
 			return nil, err
 		}
-		return &tagged{a.Tags, func(tx store.Tx, t []directory.Tag) error { a.Tags = t; return put(directory.KindAccount, a.ID, a)(tx, t) }, false}, nil
+		return &tagged{a.Tags, func(tx store.Tx, t []directory.Tag) error {
+			a.Tags = t
+			return put(directory.KindAccount, a.ID, a)(tx, t)
+		}, false}, nil
 	case resourcePolicyIDPattern.MatchString(id):
 		rp, err := loadResourcePolicy(tx)
 		if err != nil || rp == nil || rp.ID != id {
@@ -615,7 +624,10 @@ func taggedResource(tx store.Tx, org *directory.Organization, id string) (*tagge
 		if err != nil || tr == nil || tr.OrgID != org.ID {
 			return nil, err
 		}
-		return &tagged{tr.Tags, func(tx store.Tx, t []directory.Tag) error { tr.Tags = t; return put(directory.KindTransfer, tr.ID, tr)(tx, t) }, false}, nil
+		return &tagged{tr.Tags, func(tx store.Tx, t []directory.Tag) error {
+			tr.Tags = t
+			return put(directory.KindTransfer, tr.ID, tr)(tx, t)
+		}, false}, nil
 	}
 	return nil, nil
 }
