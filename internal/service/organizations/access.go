@@ -2,6 +2,12 @@ package organizations
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode/utf8"
 
 	"github.com/iamlocal/iamlocal/internal/authz"
 	"github.com/iamlocal/iamlocal/internal/directory"
@@ -9,6 +15,14 @@ import (
 	"github.com/iamlocal/iamlocal/internal/service"
 	"github.com/iamlocal/iamlocal/internal/store"
 )
+
+func init() {
+	register(
+		action("PutResourcePolicy", onResourcePolicy, true, putResourcePolicy),
+		action("DescribeResourcePolicy", onAny, false, describeResourcePolicy),
+		action("DeleteResourcePolicy", onAny, true, deleteResourcePolicy),
+	)
+}
 
 // Who may call an action besides the management account.
 type audience uint8
@@ -163,4 +177,221 @@ func request(c *service.Call, org *directory.Organization, action, arn string, c
 		req.ResourcePolicy, req.ResourceKind = acc.policy, authz.ResourcePolicy
 	}
 	return req, nil
+}
+
+// maxResourcePolicySize is the model's limit of ResourcePolicyContent.
+const maxResourcePolicySize = 40000
+
+const resourcePolicyKey = "policy"
+
+// resourcePolicy is the organization's resource-based delegation policy.
+type resourcePolicy struct {
+	ID      string
+	Arn     string
+	Content string
+	Tags    []directory.Tag
+	Updated time.Time
+}
+
+func loadResourcePolicy(tx store.Tx) (*resourcePolicy, error) {
+	var rp resourcePolicy
+	if err := tx.Get(directory.KindOrgResource, resourcePolicyKey, &rp); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, nil
+		}
+		return nil, err
+	}
+	return &rp, nil
+}
+
+func storedResourcePolicyArn(tx store.Tx, org *directory.Organization) string {
+	if rp, err := loadResourcePolicy(tx); err == nil && rp != nil {
+		return rp.Arn
+	}
+	return "*"
+}
+
+func resourcePolicyNotFound() error {
+	return orgError("ResourcePolicyNotFoundException", "We can't find a resource policy request with the parameter that you specified.")
+}
+
+type resourcePolicyOut struct {
+	ResourcePolicySummary struct{ Id, Arn string }
+	Content               string
+}
+
+func (rp *resourcePolicy) result() any {
+	var out resourcePolicyOut
+	out.ResourcePolicySummary.Id, out.ResourcePolicySummary.Arn, out.Content = rp.ID, rp.Arn, rp.Content
+	return &struct{ ResourcePolicy resourcePolicyOut }{out}
+}
+
+// putResourcePolicy creates or replaces the delegation policy. The document is
+// validated as a resource-based policy by the policy package's door, then against
+// what Organizations delegates: organizations actions of the delegation list,
+// Organizations resources, AWS principals.
+func putResourcePolicy(c *service.Call) (any, error) {
+	var in struct {
+		Content *string
+		Tags    []tagIn
+	}
+	org, err := decodeForManagement(c, &in)
+	if err != nil {
+		return nil, err
+	}
+	content, err := need("Content", in.Content)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkLength("Content", content, 1, maxResourcePolicySize); err != nil {
+		return nil, err
+	}
+	tags, err := readTags(in.Tags)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkResourcePolicy(c, org, content); err != nil {
+		return nil, err
+	}
+	rp, err := loadResourcePolicy(c.Tx)
+	if err != nil {
+		return nil, err
+	}
+	if rp == nil {
+		rp = &resourcePolicy{ID: "rp-" + directory.RandomLower(8), Tags: tags}
+		rp.Arn = fmt.Sprintf("arn:aws:organizations::%s:resourcepolicy/%s/%s", org.MasterAccountID, org.ID, rp.ID)
+		if err := authorizeTags(c, org, tags, rp.Arn); err != nil {
+			return nil, err
+		}
+	} else if len(tags) > 0 {
+		// "Calls with tags apply to the initial creation of the resource policy,
+		// otherwise an exception is thrown" (PutResourcePolicy, Tags).
+		return nil, invalidInput("UPDATE_EXISTING_RESOURCE_POLICY_WITH_TAGS_NOT_SUPPORTED",
+			"You can specify Tags only when you create the resource policy; use TagResource to tag the existing policy %s.", rp.ID)
+	}
+	rp.Content, rp.Updated = content, c.Now.UTC()
+	if err := c.Tx.Put(directory.KindOrgResource, resourcePolicyKey, rp); err != nil {
+		return nil, err
+	}
+	return rp.result(), nil
+}
+
+// checkResourcePolicy validates a delegation policy.
+func checkResourcePolicy(c *service.Call, org *directory.Organization, content string) error {
+	p, err := c.Env.Resolver.Policies.Compile(content, policy.Resource)
+	if err != nil {
+		reason := "INVALID_RESOURCE_POLICY_JSON"
+		var pe *policy.Error
+		if errors.As(err, &pe) && (pe.Element == "Principal" || pe.Element == "NotPrincipal") {
+			reason = "INVALID_PRINCIPAL"
+		}
+		return invalidInput(reason, "The resource policy is not valid: %s", strings.TrimPrefix(err.Error(), "MalformedPolicyDocument: "))
+	}
+	for i := range p.Statements {
+		st := &p.Statements[i]
+		principals, _ := st.Principals()
+		for _, pr := range principals {
+			if pr != "*" && !strings.HasPrefix(pr, "AWS:") {
+				return invalidInput("INVALID_PRINCIPAL", "Statement %d names the principal %s: a delegation policy names AWS accounts and their principals.", i, pr)
+			}
+		}
+		actions, not := st.Actions()
+		if not {
+			return invalidInput("UNSUPPORTED_ACTION_IN_RESOURCE_POLICY", "Statement %d uses NotAction: a delegation policy lists the Organizations actions it delegates.", i)
+		}
+		for _, a := range actions {
+			if !delegatesSome(a) {
+				return invalidInput("UNSUPPORTED_ACTION_IN_RESOURCE_POLICY", "Statement %d: %s is not an Organizations action that can be delegated.", i, a)
+			}
+		}
+		resources, _ := st.Resources()
+		for _, r := range resources {
+			if r != "*" && !strings.HasPrefix(r, "arn:aws:organizations::") {
+				return invalidInput("UNSUPPORTED_RESOURCE_IN_RESOURCE_POLICY", "Statement %d names the resource %s: a delegation policy names Organizations resources.", i, r)
+			}
+		}
+	}
+	return nil
+}
+
+// delegatesSome reports whether an action pattern covers at least one of the
+// actions a delegation policy may grant.
+func delegatesSome(pattern string) bool {
+	prefix, name, ok := strings.Cut(strings.ToLower(pattern), ":")
+	if !ok || prefix != "organizations" {
+		return false
+	}
+	for _, a := range delegableNames() {
+		if wildcard(name, strings.ToLower(a)) {
+			return true
+		}
+	}
+	return false
+}
+
+// delegableNames lists the actions a delegation policy may grant, sorted.
+func delegableNames() []string {
+	var out []string
+	for name := range Actions {
+		if delegable(name) {
+			out = append(out, name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// wildcard matches IAM's action wildcards: * any run of characters, ? one.
+func wildcard(pattern, s string) bool {
+	for len(pattern) > 0 {
+		switch pattern[0] {
+		case '*':
+			for i := len(s); i >= 0; i-- {
+				if wildcard(pattern[1:], s[i:]) {
+					return true
+				}
+			}
+			return false
+		case '?':
+			if s == "" {
+				return false
+			}
+			_, n := utf8.DecodeRuneInString(s)
+			pattern, s = pattern[1:], s[n:]
+		default:
+			if s == "" || pattern[0] != s[0] {
+				return false
+			}
+			pattern, s = pattern[1:], s[1:]
+		}
+	}
+	return s == ""
+}
+
+func describeResourcePolicy(c *service.Call) (any, error) {
+	if _, err := decodeForManagement(c, &struct{}{}); err != nil {
+		return nil, err
+	}
+	rp, err := loadResourcePolicy(c.Tx)
+	if err != nil {
+		return nil, err
+	}
+	if rp == nil {
+		return nil, resourcePolicyNotFound()
+	}
+	return rp.result(), nil
+}
+
+func deleteResourcePolicy(c *service.Call) (any, error) {
+	if _, err := decodeForManagement(c, &struct{}{}); err != nil {
+		return nil, err
+	}
+	ok, err := c.Tx.Delete(directory.KindOrgResource, resourcePolicyKey)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, resourcePolicyNotFound()
+	}
+	return struct{}{}, nil
 }

@@ -372,13 +372,20 @@ func memberAccount(c *service.Call, member string, v *string) (*directory.Accoun
 	return a, nil
 }
 
-func describeAccount(c *service.Call) (any, error) {
+// accountRequest reads a request whose one member, AccountId, names an account of
+// the organization, for the management account (or a delegate).
+func accountRequest(c *service.Call) (*directory.Organization, *directory.Account, error) {
 	var in struct{ AccountId *string }
 	org, err := decodeForManagement(c, &in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a, err := memberAccount(c, "AccountId", in.AccountId)
+	return org, a, err
+}
+
+func describeAccount(c *service.Call) (any, error) {
+	org, a, err := accountRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -408,12 +415,7 @@ func leave(tx store.Tx, org *directory.Organization, a *directory.Account) error
 }
 
 func removeAccountFromOrganization(c *service.Call) (any, error) {
-	var in struct{ AccountId *string }
-	org, err := decodeForManagement(c, &in)
-	if err != nil {
-		return nil, err
-	}
-	a, err := memberAccount(c, "AccountId", in.AccountId)
+	org, a, err := accountRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -522,12 +524,7 @@ func closeQuota(members int) int {
 // PENDING_CLOSURE meanwhile; iamlocal, like CreateAccount, completes before the
 // first DescribeAccount (README.md).
 func closeAccount(c *service.Call) (any, error) {
-	var in struct{ AccountId *string }
-	org, err := decodeForManagement(c, &in)
-	if err != nil {
-		return nil, err
-	}
-	a, err := memberAccount(c, "AccountId", in.AccountId)
+	org, a, err := accountRequest(c)
 	if err != nil {
 		return nil, err
 	}

@@ -45,13 +45,10 @@ func enableAllFeatures(c *service.Call) (any, error) {
 		return nil, withReason(orgError("HandshakeConstraintViolationException",
 			"The handshake request is invalid because the organization has already enabled all features."), "ORGANIZATION_ALREADY_HAS_ALL_FEATURES")
 	}
-	migrating, err := enablingAllFeatures(c, org)
+	err = checkNotEnablingAllFeatures(c, org, withReason(orgError("HandshakeConstraintViolationException",
+		"The handshake request is invalid because the organization has already started the process to enable all features."), "ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION"))
 	if err != nil {
 		return nil, err
-	}
-	if migrating {
-		return nil, withReason(orgError("HandshakeConstraintViolationException",
-			"The handshake request is invalid because the organization has already started the process to enable all features."), "ORGANIZATION_IS_ALREADY_PENDING_ALL_FEATURES_MIGRATION")
 	}
 	req := allFeaturesHandshake(org, actionEnableAll, "", "")
 	req.State = stateRequested
@@ -75,16 +72,6 @@ func enableAllFeatures(c *service.Call) (any, error) {
 		}
 	}
 	return &handshakeResult{req.out(c.Now)}, nil
-}
-
-// enablingAllFeatures reports whether a request to enable all features is pending.
-func enablingAllFeatures(c *service.Call, org *directory.Organization) (bool, error) {
-	found := false
-	err := scanHandshakes(c.Tx, func(h *handshake) error {
-		found = found || (h.OrgID == org.ID && h.action() == actionEnableAll && h.ParentID == "" && pending(h.state(c.Now)))
-		return nil
-	})
-	return found, err
 }
 
 // family lists the handshakes a request to enable all features made.

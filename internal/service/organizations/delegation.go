@@ -63,13 +63,20 @@ func notAllFeatures() error {
 	return constraintViolation("ORGANIZATION_NOT_IN_ALL_FEATURES_MODE", "You attempted to perform an operation that requires the organization to be configured to support all features. An organization that supports only consolidated billing features can't perform this operation.")
 }
 
-func enableAWSServiceAccess(c *service.Call) (any, error) {
+// servicePrincipalRequest reads a request whose one member names a service that
+// integrates with Organizations, for the management account.
+func servicePrincipalRequest(c *service.Call) (*directory.Organization, string, error) {
 	var in struct{ ServicePrincipal *string }
 	org, err := decodeForManagement(c, &in)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	sp, _, err := readServicePrincipal(in.ServicePrincipal)
+	return org, sp, err
+}
+
+func enableAWSServiceAccess(c *service.Call) (any, error) {
+	org, sp, err := servicePrincipalRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -84,12 +91,7 @@ func enableAWSServiceAccess(c *service.Call) (any, error) {
 }
 
 func disableAWSServiceAccess(c *service.Call) (any, error) {
-	var in struct{ ServicePrincipal *string }
-	org, err := decodeForManagement(c, &in)
-	if err != nil {
-		return nil, err
-	}
-	sp, _, err := readServicePrincipal(in.ServicePrincipal)
+	org, sp, err := servicePrincipalRequest(c)
 	if err != nil {
 		return nil, err
 	}

@@ -147,62 +147,84 @@ func newHandshake(c *service.Call, org *directory.Organization, h *handshake) er
 	}
 }
 
-// targetParty reads the Target member of an invitation: the invited party's id and
-// type.
-func targetParty(target *struct {
+// partyIn is an invitation's Target member.
+type partyIn struct {
 	Id   *string
 	Type *string
-}) (id, typ string, err error) {
+}
+
+// invitation is what an invitation names: the party as written, the account it is
+// (invitedAccount), notes and tags.
+type invitation struct {
+	partyID, partyType, notes string
+	tags                      []directory.Tag
+	account                   *directory.Account
+}
+
+// readInvitation reads the Target, Notes and Tags members of an invitation and finds
+// (or makes) the invited account.
+func readInvitation(c *service.Call, target *partyIn, notes *string, tags []tagIn) (*invitation, error) {
 	if target == nil {
-		return "", "", invalidInput("INPUT_REQUIRED", "You must specify a value for Target.")
+		return nil, invalidInput("INPUT_REQUIRED", "You must specify a value for Target.")
 	}
-	if id, err = need("Target.Id", target.Id); err != nil {
-		return "", "", err
+	var in invitation
+	var err error
+	if in.partyID, err = need("Target.Id", target.Id); err != nil {
+		return nil, err
 	}
-	typ, err = need("Target.Type", target.Type)
-	return id, typ, err
+	if in.partyType, err = need("Target.Type", target.Type); err != nil {
+		return nil, err
+	}
+	if notes != nil {
+		if err := checkLength("Notes", *notes, 0, 1024); err != nil {
+			return nil, err
+		}
+		in.notes = *notes
+	}
+	if in.tags, err = readTags(tags); err != nil {
+		return nil, err
+	}
+	in.account, err = invitedAccount(c.Tx, in.partyType, in.partyID)
+	return &in, err
+}
+
+// checkNotEnablingAllFeatures refuses, with refusal, what a pending request to
+// enable all features forbids.
+func checkNotEnablingAllFeatures(c *service.Call, org *directory.Organization, refusal error) error {
+	found := false
+	err := scanHandshakes(c.Tx, func(h *handshake) error {
+		found = found || (h.OrgID == org.ID && h.action() == actionEnableAll && h.ParentID == "" && pending(h.state(c.Now)))
+		return nil
+	})
+	if err == nil && found {
+		err = refusal
+	}
+	return err
 }
 
 func inviteAccountToOrganization(c *service.Call) (any, error) {
 	var in struct {
-		Target *struct {
-			Id   *string
-			Type *string
-		}
-		Notes *string
-		Tags  []tagIn
+		Target *partyIn
+		Notes  *string
+		Tags   []tagIn
 	}
 	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
-	partyID, partyType, err := targetParty(in.Target)
+	inv, err := readInvitation(c, in.Target, in.Notes, in.Tags)
 	if err != nil {
 		return nil, err
 	}
-	notes, err := readNotes(in.Notes)
-	if err != nil {
-		return nil, err
-	}
-	tags, err := readTags(in.Tags)
-	if err != nil {
-		return nil, err
-	}
-	a, err := invitedAccount(c.Tx, partyType, partyID)
-	if err != nil {
-		return nil, err
-	}
+	a := inv.account
 	if a.ID == org.MasterAccountID || a.ParentID != "" {
 		return nil, withReason(orgError("HandshakeConstraintViolationException",
 			"The handshake request is invalid because the invited account is already a member of an organization."), "ALREADY_IN_AN_ORGANIZATION")
 	}
-	migrating, err := enablingAllFeatures(c, org)
+	err = checkNotEnablingAllFeatures(c, org, withReason(orgError("HandshakeConstraintViolationException",
+		"You can't issue new invitations to join an organization while it's in the process of enabling all features. You can resume inviting accounts after you finalize the process when all accounts have agreed to the change."), "INVITE_DISABLED_DURING_ENABLE_ALL_FEATURES"))
 	if err != nil {
 		return nil, err
-	}
-	if migrating {
-		return nil, withReason(orgError("HandshakeConstraintViolationException",
-			"You can't issue new invitations to join an organization while it's in the process of enabling all features. You can resume inviting accounts after you finalize the process when all accounts have agreed to the change."), "INVITE_DISABLED_DURING_ENABLE_ALL_FEATURES")
 	}
 	duplicate := false
 	err = scanHandshakes(c.Tx, func(h *handshake) error {
@@ -215,14 +237,14 @@ func inviteAccountToOrganization(c *service.Call) (any, error) {
 	if duplicate {
 		return nil, orgError("DuplicateHandshakeException", "A handshake with the same action and target already exists: account %s has an open invitation from this organization.", a.ID)
 	}
-	if err := authorizeTags(c, org, tags, accountArn(org, a.ID)); err != nil {
+	if err := authorizeTags(c, org, inv.tags, accountArn(org, a.ID)); err != nil {
 		return nil, err
 	}
 	master, err := loadAccount(c.Tx, org.MasterAccountID)
 	if err != nil {
 		return nil, err
 	}
-	h := &handshake{PartyType: partyType, PartyID: partyID, AccountID: a.ID, Notes: notes, MasterEmail: org.MasterEmail, Tags: tags}
+	h := &handshake{PartyType: inv.partyType, PartyID: inv.partyID, AccountID: a.ID, Notes: inv.notes, MasterEmail: org.MasterEmail, Tags: inv.tags}
 	if master != nil {
 		h.MasterName = master.Name
 	}
@@ -230,13 +252,6 @@ func inviteAccountToOrganization(c *service.Call) (any, error) {
 		return nil, err
 	}
 	return &handshakeResult{h.out(c.Now)}, nil
-}
-
-func readNotes(v *string) (string, error) {
-	if v == nil {
-		return "", nil
-	}
-	return *v, checkLength("Notes", *v, 0, 1024)
 }
 
 // invitedAccount finds the account an invitation names. iamlocal has no AWS account

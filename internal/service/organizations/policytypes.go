@@ -77,11 +77,16 @@ func checkPolicyType(member, t string) (policyType, error) {
 	return pt, nil
 }
 
-// checkManagementType reads an EffectivePolicyType member: a management policy type.
-func checkManagementType(member, t string) (policyType, error) {
-	pt, err := checkPolicyType(member, t)
-	if err == nil && !pt.management() {
-		err = invalidInput("INVALID_ENUM_POLICY_TYPE", "You specified an invalid value for %s: effective policies are computed for management policy types only, not %s.", member, t)
+// readManagementType reads a required PolicyType member of the EffectivePolicyType
+// enum: a management policy type.
+func readManagementType(v *string) (string, error) {
+	t, err := need("PolicyType", v)
+	if err != nil {
+		return "", err
 	}
-	return pt, err
+	pt, err := checkPolicyType("PolicyType", t)
+	if err == nil && !pt.management() {
+		err = invalidInput("INVALID_ENUM_POLICY_TYPE", "You specified an invalid value for PolicyType: effective policies are computed for management policy types only, not %s.", t)
+	}
+	return t, err
 }

@@ -233,11 +233,8 @@ func checkStart(start, now time.Time) error {
 
 func inviteOrganizationToTransferResponsibility(c *service.Call) (any, error) {
 	var in struct {
-		Type   *string
-		Target *struct {
-			Id   *string
-			Type *string
-		}
+		Type           *string
+		Target         *partyIn
 		Notes          *string
 		StartTimestamp *float64
 		SourceName     *string
@@ -248,14 +245,6 @@ func inviteOrganizationToTransferResponsibility(c *service.Call) (any, error) {
 		return nil, err
 	}
 	if err := readTransferType(in.Type); err != nil {
-		return nil, err
-	}
-	partyID, partyType, err := targetParty(in.Target)
-	if err != nil {
-		return nil, err
-	}
-	notes, err := readNotes(in.Notes)
-	if err != nil {
 		return nil, err
 	}
 	if in.StartTimestamp == nil {
@@ -269,14 +258,11 @@ func inviteOrganizationToTransferResponsibility(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	tags, err := readTags(in.Tags)
+	inv, err := readInvitation(c, in.Target, in.Notes, in.Tags)
 	if err != nil {
 		return nil, err
 	}
-	a, err := invitedAccount(c.Tx, partyType, partyID)
-	if err != nil {
-		return nil, err
-	}
+	a, notes, tags := inv.account, inv.notes, inv.tags
 	switch {
 	case a.ID == org.MasterAccountID:
 		return nil, withReason(orgError("HandshakeConstraintViolationException",
@@ -297,8 +283,8 @@ func inviteOrganizationToTransferResponsibility(c *service.Call) (any, error) {
 	if err := authorizeTags(c, org, tags, t.arn(org.MasterAccountID)); err != nil {
 		return nil, err
 	}
-	h := &handshake{Action: actionTransfer, AccountID: a.ID, PartyType: partyType, PartyID: partyID, TransferID: t.ID, Notes: notes,
-		MasterEmail: org.MasterEmail, Parties: []partyOut{{org.ID, partyOrganization}, {partyID, partyType}},
+	h := &handshake{Action: actionTransfer, AccountID: a.ID, PartyType: inv.partyType, PartyID: inv.partyID, TransferID: t.ID, Notes: notes,
+		MasterEmail: org.MasterEmail, Parties: []partyOut{{org.ID, partyOrganization}, {inv.partyID, inv.partyType}},
 		Resources: []handshakeResourceOut{
 			{Value: t.ID, Type: "RESPONSIBILITY_TRANSFER"},
 			{Value: transferBilling, Type: "TRANSFER_TYPE"},
@@ -410,8 +396,24 @@ func describeResponsibilityTransfer(c *service.Call) (any, error) {
 	return transferResult(c, t), nil
 }
 
+type transfersIn struct {
+	Type *string
+	Id   *string // ListInboundResponsibilityTransfers only
+	pageIn
+}
+
 // listTransfers lists, newest start first, the caller's transfers in one direction.
-func listTransfers(c *service.Call, in pageIn, direction, id string) (any, error) {
+func listTransfers(c *service.Call, in *transfersIn, direction string) (any, error) {
+	if err := readTransferType(in.Type); err != nil {
+		return nil, err
+	}
+	id := ""
+	if in.Id != nil {
+		if err := checkPattern("Id", *in.Id, transferIDPattern); err != nil {
+			return nil, err
+		}
+		id = *in.Id
+	}
 	if err := transferCaller(c); err != nil {
 		return nil, err
 	}
@@ -426,29 +428,15 @@ func listTransfers(c *service.Call, in pageIn, direction, id string) (any, error
 	if id != "" && len(items) == 0 {
 		return nil, transferNotFound()
 	}
-	return page("ResponsibilityTransfers", in, items)
+	return page("ResponsibilityTransfers", in.pageIn, items)
 }
 
 func listInboundResponsibilityTransfers(c *service.Call) (any, error) {
-	var in struct {
-		Type *string
-		Id   *string
-		pageIn
-	}
+	var in transfersIn
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if err := readTransferType(in.Type); err != nil {
-		return nil, err
-	}
-	id := ""
-	if in.Id != nil {
-		if err := checkPattern("Id", *in.Id, transferIDPattern); err != nil {
-			return nil, err
-		}
-		id = *in.Id
-	}
-	return listTransfers(c, in.pageIn, "inbound", id)
+	return listTransfers(c, &in, "inbound")
 }
 
 func listOutboundResponsibilityTransfers(c *service.Call) (any, error) {
@@ -459,10 +447,7 @@ func listOutboundResponsibilityTransfers(c *service.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if err := readTransferType(in.Type); err != nil {
-		return nil, err
-	}
-	return listTransfers(c, in.pageIn, "outbound", "")
+	return listTransfers(c, &transfersIn{Type: in.Type, pageIn: in.pageIn}, "outbound")
 }
 
 // terminateResponsibilityTransfer withdraws an accepted transfer, by either party.
