@@ -1,5 +1,8 @@
 // Package organizations is AWS Organizations over JSON 1.1: the organization, its
-// accounts and OUs, and its SCPs and RCPs (AWS-SEMANTICS.md §6).
+// accounts and OUs, its policies of every type (SCPs and RCPs, which the engine
+// enforces, and the management policies with their effective policies), trusted
+// access and delegated administrators, the delegation resource policy, and
+// responsibility transfers (AWS-SEMANTICS.md §6).
 //
 // The server holds one organization (store key "org"). Its data is laid out so that
 // directory.Resolver.OrgLevels reads it at decision time: every account in the
