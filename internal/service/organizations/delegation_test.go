@@ -132,6 +132,8 @@ func TestDelegatedAdministrators(t *testing.T) {
 	if err != nil || len(gdAdmins.DelegatedAdministrators) != 1 {
 		t.Fatalf("ListDelegatedAdministrators guardduty: %v %+v", err, gdAdmins)
 	}
+	_, err = f.org.ListDelegatedAdministrators(ctx, &organizations.ListDelegatedAdministratorsInput{ServicePrincipal: aws.String("nosuch.amazonaws.com")})
+	wantReason(t, "ListDelegatedAdministrators of an unknown service", err, "InvalidInputException", "UNRECOGNIZED_SERVICE_PRINCIPAL")
 	d := gdAdmins.DelegatedAdministrators[0]
 	if aws.ToString(d.Id) != security || aws.ToString(d.Name) != "security" || aws.ToString(d.Email) != "security@example.com" ||
 		d.Status != types.AccountStatusActive || d.State != types.AccountStateActive || d.JoinedMethod != types.AccountJoinedMethodCreated ||

@@ -79,6 +79,10 @@ func TestResponsibilityTransfer(t *testing.T) {
 	if err != nil || len(outbound.ResponsibilityTransfers) != 1 || aws.ToString(outbound.ResponsibilityTransfers[0].Arn) != "arn:aws:organizations::"+partner+":transfer/"+f.id+"/billing/outbound/"+rt {
 		t.Fatalf("ListOutboundResponsibilityTransfers of the invited: %v %+v", err, outbound)
 	}
+	_, err = them.ListOutboundResponsibilityTransfers(ctx, &organizations.ListOutboundResponsibilityTransfersInput{Type: "SUPPORT"})
+	wantReason(t, "ListOutboundResponsibilityTransfers of another type", err, "InvalidInputException", "INVALID_ENUM")
+	_, err = f.s.Organizations(f.s.RootKey(t, member)).ListOutboundResponsibilityTransfers(ctx, &organizations.ListOutboundResponsibilityTransfersInput{Type: types.ResponsibilityTransferTypeBilling})
+	wantCode(t, "ListOutboundResponsibilityTransfers by a member account", err, "AccessDeniedException")
 	_, err = f.org.ListInboundResponsibilityTransfers(ctx, &organizations.ListInboundResponsibilityTransfersInput{Type: types.ResponsibilityTransferTypeBilling, Id: aws.String("rt-0000000000")})
 	wantCode(t, "ListInboundResponsibilityTransfers of an unknown id", err, "ResponsibilityTransferNotFoundException")
 
