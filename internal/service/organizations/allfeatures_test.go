@@ -44,6 +44,9 @@ func TestEnableAllFeatures(t *testing.T) {
 	f.createAccount(t, "created") // created accounts need not agree
 	const invited = "222222222222"
 	h := f.invite(t, types.HandshakePartyTypeAccount, invited)
+	if fs := handshakeResource(types.Handshake{Resources: h.Resources[0].Resources}, types.HandshakeResourceTypeOrganizationFeatureSet); fs != "CONSOLIDATED_BILLING" {
+		t.Fatalf("feature set in the invitation: %q", fs)
+	}
 	them := f.s.Organizations(f.s.RootKey(t, invited))
 	if _, err := them.AcceptHandshake(ctx, &organizations.AcceptHandshakeInput{HandshakeId: h.Id}); err != nil {
 		t.Fatal(err)

@@ -58,6 +58,7 @@ type handshake struct {
 	Notes       string
 	MasterEmail string
 	MasterName  string
+	FeatureSet  string          // INVITE: the organization's, when invited ("" is ALL)
 	Tags        []directory.Tag // INVITE: applied to the account when it joins
 	// Parties and Resources describe the handshakes other than INVITE as they were
 	// made.
@@ -112,12 +113,16 @@ func (h *handshake) out(now time.Time) handshakeOut {
 	if h.action() != actionInvite {
 		return out
 	}
+	featureSet := h.FeatureSet
+	if featureSet == "" {
+		featureSet = "ALL"
+	}
 	out.Parties = []partyOut{{h.OrgID, partyOrganization}, {h.PartyID, h.PartyType}}
 	out.Resources = []handshakeResourceOut{
 		{Value: h.OrgID, Type: partyOrganization, Resources: []handshakeResourceOut{
 			{Value: h.MasterEmail, Type: "MASTER_EMAIL"},
 			{Value: h.MasterName, Type: "MASTER_NAME"},
-			{Value: "ALL", Type: "ORGANIZATION_FEATURE_SET"},
+			{Value: featureSet, Type: "ORGANIZATION_FEATURE_SET"},
 		}},
 		{Value: h.PartyID, Type: h.PartyType},
 	}
@@ -244,7 +249,8 @@ func inviteAccountToOrganization(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &handshake{PartyType: inv.partyType, PartyID: inv.partyID, AccountID: a.ID, Notes: inv.notes, MasterEmail: org.MasterEmail, Tags: inv.tags}
+	h := &handshake{PartyType: inv.partyType, PartyID: inv.partyID, AccountID: a.ID, Notes: inv.notes, MasterEmail: org.MasterEmail,
+		FeatureSet: org.FeatureSet, Tags: inv.tags}
 	if master != nil {
 		h.MasterName = master.Name
 	}
