@@ -239,11 +239,8 @@ func putResourcePolicy(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	content, err := need("Content", in.Content)
+	content, err := needLength("Content", in.Content, 1, maxResourcePolicySize)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkLength("Content", content, 1, maxResourcePolicySize); err != nil {
 		return nil, err
 	}
 	tags, err := readTags(in.Tags)

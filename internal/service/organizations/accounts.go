@@ -111,21 +111,15 @@ func readCreateAccount(c *service.Call) (*directory.Organization, *newAccount, e
 	if err != nil {
 		return nil, nil, err
 	}
-	email, err := need("Email", in.Email)
+	email, err := needLength("Email", in.Email, 6, 64)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkLength("Email", email, 6, 64); err != nil {
 		return nil, nil, err
 	}
 	if !emailPattern.MatchString(email) {
 		return nil, nil, invalidInput("INVALID_PATTERN", "You provided a value for Email that is not a valid email address.")
 	}
-	name, err := need("AccountName", in.AccountName)
+	name, err := needLength("AccountName", in.AccountName, 1, 50)
 	if err != nil {
-		return nil, nil, err
-	}
-	if err := checkLength("AccountName", name, 1, 50); err != nil {
 		return nil, nil, err
 	}
 	if err := checkPattern("AccountName", name, accountNamePattern); err != nil {

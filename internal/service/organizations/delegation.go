@@ -33,11 +33,8 @@ type serviceAccess struct {
 // readServicePrincipal reads a ServicePrincipal member naming a service that
 // integrates with Organizations (services.go).
 func readServicePrincipal(v *string) (string, integration, error) {
-	sp, err := need("ServicePrincipal", v)
+	sp, err := needLength("ServicePrincipal", v, 1, 128)
 	if err != nil {
-		return "", integration{}, err
-	}
-	if err := checkLength("ServicePrincipal", sp, 1, 128); err != nil {
 		return "", integration{}, err
 	}
 	if err := checkPattern("ServicePrincipal", sp, servicePrincipalPattern); err != nil {

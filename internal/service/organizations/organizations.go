@@ -154,6 +154,16 @@ func need(member string, v *string) (string, error) {
 	return *v, nil
 }
 
+// needLength reads a required string member of min to max characters (max <= 0:
+// no maximum).
+func needLength(member string, v *string, min, max int) (string, error) {
+	s, err := need(member, v)
+	if err != nil {
+		return "", err
+	}
+	return s, checkLength(member, s, min, max)
+}
+
 func checkLength(member, v string, min, max int) error {
 	n := utf8.RuneCountInString(v)
 	if n < min {

@@ -93,11 +93,8 @@ func createOrganizationalUnit(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, err := need("Name", in.Name)
+	name, err := needLength("Name", in.Name, 1, 128)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkLength("Name", name, 1, 128); err != nil {
 		return nil, err
 	}
 	tags, err := readTags(in.Tags)

@@ -192,11 +192,8 @@ func readTransferType(v *string) error {
 }
 
 func readTransferName(member string, v *string) (string, error) {
-	name, err := need(member, v)
+	name, err := needLength(member, v, 1, 128)
 	if err != nil {
-		return "", err
-	}
-	if err := checkLength(member, name, 1, 128); err != nil {
 		return "", err
 	}
 	return name, checkPattern(member, name, transferNamePattern)
