@@ -270,14 +270,7 @@ func listOrganizationalUnitsForParent(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(in.pageIn, items)
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		OrganizationalUnits []ouOut
-		NextToken           *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("OrganizationalUnits", in.pageIn, items)
 }
 
 type idType struct {
@@ -323,14 +316,7 @@ func listParents(c *service.Call) (any, error) {
 	if parent == org.RootID {
 		typ = kindRoot
 	}
-	page, next, err := paginate(in.pageIn, []keyed[idType]{{parent, idType{parent, typ}}})
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		Parents   []idType
-		NextToken *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("Parents", in.pageIn, []keyed[idType]{{parent, idType{parent, typ}}})
 }
 
 func listChildren(c *service.Call) (any, error) {
@@ -373,12 +359,5 @@ func listChildren(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(in.pageIn, items)
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		Children  []idType
-		NextToken *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("Children", in.pageIn, items)
 }

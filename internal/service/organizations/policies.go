@@ -141,6 +141,20 @@ func existingTarget(c *service.Call, org *directory.Organization, v *string) (id
 	return id, kind, name, nil
 }
 
+// policyRequest reads the PolicyId member of a request for the management account (or
+// a delegate): an existing policy, which must not be AWS managed when the request
+// changes it.
+func policyRequest(c *service.Call, v *string, change bool) (*directory.OrgPolicy, error) {
+	if _, err := managementOrg(c); err != nil {
+		return nil, err
+	}
+	p, err := existingPolicy(c, v)
+	if err == nil && change && p.AWSManaged {
+		err = immutable()
+	}
+	return p, err
+}
+
 func immutable() error {
 	return invalidInput("IMMUTABLE_POLICY", "You specified a policy that is managed by AWS and can't be modified.")
 }
@@ -228,15 +242,9 @@ func updatePolicy(c *service.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if _, err := managementOrg(c); err != nil {
-		return nil, err
-	}
-	p, err := existingPolicy(c, in.PolicyId)
+	p, err := policyRequest(c, in.PolicyId, true)
 	if err != nil {
 		return nil, err
-	}
-	if p.AWSManaged {
-		return nil, immutable()
 	}
 	if in.Name != nil {
 		if err := checkLength("Name", *in.Name, 1, 128); err != nil {
@@ -271,15 +279,9 @@ func deletePolicy(c *service.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if _, err := managementOrg(c); err != nil {
-		return nil, err
-	}
-	p, err := existingPolicy(c, in.PolicyId)
+	p, err := policyRequest(c, in.PolicyId, true)
 	if err != nil {
 		return nil, err
-	}
-	if p.AWSManaged {
-		return nil, immutable()
 	}
 	targets, err := policyTargets(c.Tx, p.ID)
 	if err != nil {
@@ -314,10 +316,7 @@ func describePolicy(c *service.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if _, err := managementOrg(c); err != nil {
-		return nil, err
-	}
-	p, err := existingPolicy(c, in.PolicyId)
+	p, err := policyRequest(c, in.PolicyId, false)
 	if err != nil {
 		return nil, err
 	}
