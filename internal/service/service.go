@@ -70,6 +70,10 @@ type Action struct {
 	// Resource returns the resource ARN and the account that owns it; nil means "*"
 	// in the caller's account.
 	Resource func(c *Call) (arn, account string, err error)
+	// ResourcePolicy returns the resource-based policy of the resource that Resource
+	// names, for the engine's resource layer (Organizations' delegation policy); nil
+	// when the resource has none, as when the field is nil.
+	ResourcePolicy func(c *Call) (*policy.Policy, error)
 	// Context adds the request's condition keys (aws:RequestTag, iam:PermissionsBoundary…).
 	Context func(c *Call, ctx policy.Context) error
 	// Write runs the call in a read-write transaction.
