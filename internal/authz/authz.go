@@ -22,10 +22,14 @@ const (
 	PermissionsBoundary
 	Session
 	Endpoint
+	// AWSOwned is no policy but AWS itself, refusing a change to a resource only AWS
+	// may change (Protected); the offline doors report it, the API doors answer with
+	// the service's own error instead.
+	AWSOwned
 	numLayers
 )
 
-var layerNames = [...]string{"scp", "rcp", "resource", "identity", "permissionsBoundary", "session", "endpoint"}
+var layerNames = [...]string{"scp", "rcp", "resource", "identity", "permissionsBoundary", "session", "endpoint", "aws"}
 
 func (l Layer) String() string { return layerNames[l] }
 
@@ -115,6 +119,7 @@ type Decision struct {
 	BlockedBy Layers
 	Matched   []Matched
 	Missing   []string // context keys conditions read that the request lacked
+	Protected string   // why AWS refuses the request whatever the policies say (Evaluate)
 }
 
 // Allowed reports whether the request is allowed.

@@ -13,7 +13,7 @@ type verdict struct {
 // req must have been prepared (policy.Request.Prepare). Decide allocates nothing once
 // d's slices have grown to size.
 func Decide(req *policy.Request, in *Input, d *Decision) {
-	d.Outcome, d.BlockedBy, d.Matched = ImplicitDeny, 0, d.Matched[:0]
+	d.Outcome, d.BlockedBy, d.Matched, d.Protected = ImplicitDeny, 0, d.Matched[:0], ""
 	req.ResetMissing()
 	c := &req.Caller
 	c.HasBoundary = in.Boundary != nil

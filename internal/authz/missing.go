@@ -84,10 +84,20 @@ func hasKey(keys []string, key string) bool {
 // Evaluate is the decision of the offline doors — `iamlocal eval`,
 // SimulatePrincipalPolicy and SimulateCustomPolicy: Decide, whose outcome, blocking
 // layers and matched statements they report, with the missing context keys of
-// MissingContextKeys. It allocates a fresh Decision; the request path calls Decide.
+// MissingContextKeys, and AWS's own refusal of a change to a resource only AWS may
+// change (Protected: an explicit deny by AWSOwned). It allocates a fresh Decision; the
+// request path calls Decide, and the API doors answer a protected request with the
+// service's own error (UnmodifiableEntity…) once the caller is authorized.
 func Evaluate(req *policy.Request, in *Input) *Decision {
 	d := &Decision{}
 	Decide(req, in, d)
 	d.Missing = MissingContextKeys(req, in, d)
+	if why := Protected(req.Action, req.Resource); why != "" {
+		if d.Outcome != ExplicitDeny {
+			d.BlockedBy = 0
+		}
+		d.Outcome, d.Protected = ExplicitDeny, why
+		d.BlockedBy.add(AWSOwned)
+	}
 	return d
 }

@@ -3,7 +3,7 @@ package authz
 import "fmt"
 
 // reasonOrder is the layer AWS's message names when several blocked a request.
-var reasonOrder = []Layer{SCP, RCP, Endpoint, Resource, Identity, PermissionsBoundary, Session}
+var reasonOrder = []Layer{AWSOwned, SCP, RCP, Endpoint, Resource, Identity, PermissionsBoundary, Session}
 
 var layerPhrases = [...]string{
 	SCP:                 "a service control policy",
@@ -13,6 +13,7 @@ var layerPhrases = [...]string{
 	PermissionsBoundary: "a permissions boundary",
 	Session:             "a session policy",
 	Endpoint:            "a VPC endpoint policy",
+	AWSOwned:            "a resource only AWS can change",
 }
 
 var layerNoAllow = [...]string{
@@ -21,6 +22,7 @@ var layerNoAllow = [...]string{
 	PermissionsBoundary: "no permissions boundary",
 	Session:             "no session policy",
 	Endpoint:            "no VPC endpoint policy",
+	AWSOwned:            "",
 }
 
 // Phrase names the layer as AWS's messages do ("an identity-based policy").
@@ -37,6 +39,9 @@ func (d *Decision) Reason(action string) string {
 	for _, l := range reasonOrder {
 		if !d.BlockedBy.Has(l) {
 			continue
+		}
+		if l == AWSOwned {
+			return " because only AWS can change that resource"
 		}
 		// AWS words an SCP or RCP that does not allow as an explicit deny.
 		if d.Outcome == ExplicitDeny || l == SCP || l == RCP {

@@ -16,6 +16,7 @@ import (
 	"math"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -33,6 +34,9 @@ func referenceDecide(req map[string]any) (string, error) {
 	if strings.EqualFold(r.action, "sts:GetCallerIdentity") && r.caller.kind != "anonymous" {
 		return "allowed", nil
 	}
+	if ownedByAWS(r.action, r.resource) {
+		return "explicitDeny", nil
+	}
 	if r.anyDeny() {
 		return "explicitDeny", nil
 	}
@@ -40,6 +44,39 @@ func referenceDecide(req map[string]any) (string, error) {
 		return "allowed", nil
 	}
 	return "implicitDeny", nil
+}
+
+// ownedByAWS: AWS refuses a change to an AWS managed policy (IAM User Guide, "AWS
+// managed policies": you cannot change them) — every iam action whose access level is
+// Write, Permissions management or Tagging on the policy resource type — and the role
+// changes botocore's IAM model answers with UnmodifiableEntity on a service-linked or
+// AWS-reserved role.
+func ownedByAWS(action, resource string) bool {
+	lower := strings.ToLower(action)
+	if !strings.HasPrefix(lower, "iam:") {
+		return false
+	}
+	parts := strings.SplitN(resource, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" {
+		return false
+	}
+	if parts[4] == "aws" && strings.HasPrefix(parts[5], "policy/") {
+		a, ok := awsdata.LookupAction(action)
+		if !ok {
+			return false
+		}
+		writes := strings.Contains(a.Access, "Write") || strings.Contains(a.Access, "Permissions") || strings.Contains(a.Access, "Tagging")
+		return writes && slices.ContainsFunc(a.Resources, func(r awsdata.Resource) bool { return r.Type == "policy" })
+	}
+	if !strings.HasPrefix(parts[5], "role/aws-service-role/") && !strings.HasPrefix(parts[5], "role/aws-reserved/") {
+		return false
+	}
+	switch strings.TrimPrefix(lower, "iam:") {
+	case "attachrolepolicy", "detachrolepolicy", "putrolepolicy", "deleterolepolicy",
+		"putrolepermissionsboundary", "deleterolepermissionsboundary", "updateassumerolepolicy", "deleterole":
+		return true
+	}
+	return false
 }
 
 // ---------------------------------------------------------------------------------
@@ -226,7 +263,7 @@ func (r *request) readAccounts(m map[string]any) error {
 		return err
 	}
 	if acct == "" {
-		if parts := strings.SplitN(r.resource, ":", 6); len(parts) == 6 && strings.HasPrefix(r.resource, "arn:") {
+		if parts := strings.SplitN(r.resource, ":", 6); len(parts) == 6 && strings.HasPrefix(r.resource, "arn:") && parts[4] != "aws" {
 			acct = parts[4]
 		}
 	}
@@ -331,8 +368,12 @@ func (r *request) readPolicyType(m map[string]any) error {
 		r.rpType = "resource"
 		parts := strings.SplitN(r.resource, ":", 6)
 		isRole := len(parts) == 6 && parts[2] == "iam" && strings.HasPrefix(parts[5], "role/")
-		if isRole && strings.HasPrefix(strings.ToLower(r.action), "sts:assumerole") {
+		if isRole && strings.HasPrefix(strings.ToLower(r.action), "sts:") {
 			r.rpType = "trust"
+		}
+		// docs/eval.md: a KMS key's policy is a key policy unless the request says so.
+		if len(parts) == 6 && parts[2] == "kms" && strings.HasPrefix(parts[5], "key/") {
+			r.rpType = "key"
 		}
 	default:
 		return fmt.Errorf("resourcePolicyType %q", t)

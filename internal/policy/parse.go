@@ -176,6 +176,7 @@ const (
 	msgVendor           = "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc."
 	msgColon            = "Actions/Condition can contain only one colon."
 	msgResourceVendor   = "Resource vendor must be fully qualified and cannot contain regexes."
+	msgTrustAction      = "AssumeRole policy may only specify STS AssumeRole actions."
 	msgIAMPath          = `IAM resource path must either be "*" or start with user/, federated-user/, role/, group/, instance-profile/, mfa/, server-certificate/, policy/, sms-mfa/, saml-provider/, oidc-provider/, report/, access-report/.`
 )
 
@@ -485,13 +486,34 @@ func (st *Statement) parseActions(n *node, _ bool, kind Kind, door doorFunc) err
 		if msg, detail := checkAction(a); msg != "" {
 			door(checkActionFormat, name, msg, "%s", detail)
 		}
-		if kind == Trust && !st.notAction && a != "*" && !hasPrefixFold(a, "sts:") {
-			door(checkOther, name, "AssumeRole policy may only specify STS actions.", "AssumeRole policy may only specify STS actions, not %q", a)
+		if kind == Trust && !st.notAction && !trustAction(a) {
+			door(checkOther, name, msgTrustAction, "AssumeRole policy may only specify STS AssumeRole actions (sts:AssumeRole, AssumeRoleWithSAML, AssumeRoleWithWebIdentity, TagSession, SetSourceIdentity, SetContext), not %q", a)
 		}
 		// Leniently, an invalid action is matched as written: it names no real action.
 		st.actions = append(st.actions, compilePattern(a, compileOptions{wildcards: true, lower: true}))
 	}
 	return nil
+}
+
+// trustActions are the actions a role's trust policy decides: assuming the role and
+// what may come with it (IAM User Guide, "Role trust policies"; sts:SetContext for
+// trusted identity propagation).
+var trustActions = []string{"sts:assumerole", "sts:assumerolewithsaml", "sts:assumerolewithwebidentity",
+	"sts:tagsession", "sts:setsourceidentity", "sts:setcontext"}
+
+// trustAction reports whether a trust policy may name an action: "*", or a pattern
+// that matches one of trustActions (sts:AssumeRole*).
+func trustAction(a string) bool {
+	if a == "*" {
+		return true
+	}
+	p := compilePattern(a, compileOptions{wildcards: true, lower: true})
+	for _, t := range trustActions {
+		if p.match(t, foldCase, nil) {
+			return true
+		}
+	}
+	return false
 }
 
 // checkAction checks an action's form as IAM does: AWS's message and a detail, or
@@ -616,8 +638,9 @@ var iamResourcePrefixes = []string{"user/", "federated-user/", "role/", "group/"
 	"server-certificate/", "policy/", "sms-mfa/", "saml-provider/", "oidc-provider/", "report/", "access-report/"}
 
 // compileResource compiles a Resource pattern and checks it as IAM does: "*", or an
-// ARN of a known partition whose service is fully qualified, without a region for
-// S3 and IAM, with one of IAM's resource types for IAM. A problem is the check that
+// ARN of a known partition (or "*") whose service is fully qualified, without a
+// region for IAM and for S3 other than access points, with one of IAM's resource
+// types for IAM. A problem is the check that
 // finds it and AWS's message; leniently, the pattern is then the resource matched as
 // a whole string. Variables count only in the resource part, after the fifth colon.
 func compileResource(r string, vars bool) (pattern, check, string) {
@@ -629,8 +652,10 @@ func compileResource(r string, vars bool) (pattern, check, string) {
 	if len(parts) < 2 {
 		return literal, checkResourceFormat, fmt.Sprintf("Resource %s must be in ARN format or \"*\".", r)
 	}
-	if !partitions[parts[1]] {
-		// IAM reads the resource as an ARN of at least six fields and names it so.
+	if !partitions[parts[1]] && parts[1] != "*" {
+		// "*" stands for every partition (moto's AWS-verified validator accepts it,
+		// and AWS's own managed policies use arn:*:…). IAM reads the resource as an
+		// ARN of at least six fields and names it so.
 		shown := append([]string{"arn"}, parts[1:]...)
 		for len(shown) < 6 {
 			shown = append(shown, "*")
@@ -656,7 +681,9 @@ func compileResource(r string, vars bool) (pattern, check, string) {
 	switch {
 	case svc == "iam" && parts[3] != "":
 		return literal, checkResourceFormat, fmt.Sprintf("IAM resource %s cannot contain region information.", r)
-	case svc == "s3" && parts[3] != "":
+	case svc == "s3" && parts[3] != "" && !strings.HasPrefix(strings.Join(parts[5:], ":"), "accesspoint/"):
+		// Access points are regional (arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME);
+		// buckets and objects are not.
 		return literal, checkResourceFormat, fmt.Sprintf("Resource %s can not contain region information.", r)
 	case svc == "iam":
 		res := strings.Join(parts[5:], ":")

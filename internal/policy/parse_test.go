@@ -60,7 +60,10 @@ func TestParseRejects(t *testing.T) {
 		{"vendor with space", stmt(`{"Effect":"Allow","Action":"a a:GetObject","Resource":"*"}`), Identity, "Vendor a a is not valid"},
 		{"resource vendor wildcard", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"arn:aws:s*:::b"}`), Identity, "fully qualified"},
 		{"resource in trust", stmt(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole","Resource":"*"}`), Trust, "prohibited field Resource"},
-		{"non-sts in trust", stmt(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:GetObject"}`), Trust, "STS actions"},
+		// IAM's answer to a trust policy's non-assume action, as AWS words it (reported
+		// by LocalStack's AWS-validated tests and users of CreateRole).
+		{"non-sts in trust", stmt(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"s3:GetObject"}`), Trust, "AssumeRole policy may only specify STS AssumeRole actions"},
+		{"sts but not an assume action in trust", stmt(`{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:GetCallerIdentity"}`), Trust, "AssumeRole policy may only specify STS AssumeRole actions"},
 		{"unknown operator", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"StringEqualz":{"aws:username":"a"}}}`), Identity, "Invalid Condition type : StringEqualz"},
 		{"unknown set operator", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"ForSomeValues:StringEquals":{"aws:TagKeys":"a"}}}`), Identity, "ForSomeValues"},
 		{"null ifexists", stmt(`{"Effect":"Allow","Action":"s3:*","Resource":"*","Condition":{"NullIfExists":{"aws:username":"true"}}}`), Identity, "NullIfExists"},
@@ -218,6 +221,7 @@ func TestParseAccepts(t *testing.T) {
 		{"condition value types", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"*","Resource":"*","Condition":{"Bool":{"aws:SecureTransport":true},"NumericLessThan":{"s3:max-keys":10},"StringEquals":{"aws:PrincipalTag/t":["a","b"]}}}}`, Identity},
 		{"every principal form", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":["*","111111111111","arn:aws:iam::222222222222:root","arn:aws:iam::111111111111:user/p/alice","arn:aws:iam::111111111111:role/R","arn:aws:sts::111111111111:assumed-role/R/s","arn:aws:sts::111111111111:federated-user/bob","AIDAJQABLZS4A3QDU576Q"],"Service":"ec2.amazonaws.com","Federated":"cognito-identity.amazonaws.com","CanonicalUser":"79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"},"Action":"s3:*","Resource":"*"}}`, Resource},
 		{"trust policy", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":["sts:AssumeRole","sts:TagSession"],"Condition":{"StringEquals":{"sts:ExternalId":"x"}}}}`, Trust},
+		{"trust policy assume actions", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::111111111111:saml-provider/idp"},"Action":["sts:AssumeRoleWithSAML","sts:SetSourceIdentity","sts:SetContext","sts:AssumeRole*"]}}`, Trust},
 		{"rcp full access", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"*","Resource":"*"}]}`, RCP},
 		{"rcp deny", `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:*","Resource":"*","Condition":{"StringNotEqualsIfExists":{"aws:PrincipalOrgID":"o-1"}}}]}`, RCP},
 		{"latin-1 text and tabs", "{\"Version\":\"2012-10-17\",\"Statement\":{\"Sid\":\"A\",\t\"Effect\":\"Allow\",\"Action\":\"s3:*\",\"Resource\":\"arn:aws:s3:::caf\u00e9\"}}", Identity},
@@ -227,6 +231,10 @@ func TestParseAccepts(t *testing.T) {
 		{"unknown service short arn", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:fdsasf"}}`, Identity},
 		{"percent-encoded resource", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/a%20b"}}`, Identity},
 		{"loose dates", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":["2026-01-01 12:00:00","20260101T000000Z","2026-01-01T12+01:00","2026-01","2026-01-01T00:00:00+0100"]}}}}`, Identity},
+		// Issue 14: moto's AWS-verified validator accepts these, and AWS's own managed
+		// policies hold them (KafkaServiceRolePolicy, AWSBackupAccessPointOperatorAccess).
+		{"any partition", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:*:kms:*:*:key/*"}}`, Identity},
+		{"regional s3 access point", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:*:*:accesspoint/*"}}`, Identity},
 		{"epoch past the year 2262", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"DateLessThan":{"aws:EpochTime":"99999999999"}}}}`, Identity},
 	}
 	for _, tt := range tests {
@@ -252,6 +260,24 @@ func TestStatementPositions(t *testing.T) {
 		st := p.Statements[i]
 		if st.Start != w.start || st.End != w.end {
 			t.Errorf("statement %d at %v–%v, want %v–%v", i, st.Start, st.End, w.start, w.end)
+		}
+	}
+}
+
+// A "*" partition matches every partition's ARNs (issue 14: AWS's managed policies
+// write arn:*:… for resources in any partition).
+func TestAnyPartitionMatches(t *testing.T) {
+	caller, _ := ParseCaller("arn:aws:iam::111111111111:user/alice")
+	p, err := Parse([]byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:*:kms:*:*:key/*"}}`), Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for res, want := range map[string]bool{"arn:aws:kms:us-east-1:111111111111:key/k": true, "arn:aws-cn:kms:cn-north-1:111111111111:key/k": true,
+		"arn:aws:kms:us-east-1:111111111111:alias/a": false} {
+		r := &Request{Caller: caller, Action: "kms:Decrypt", Resource: res, ResourceAccount: "111111111111"}
+		r.Prepare()
+		if ok, _ := p.Statements[0].Applies(r); ok != want {
+			t.Errorf("%s: applies %v, want %v", res, ok, want)
 		}
 	}
 }

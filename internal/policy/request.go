@@ -244,3 +244,15 @@ func (r *Request) resolve(toks []token) ([]string, bool) {
 	}
 	return vals, true
 }
+
+// OwnerAccount is the account that owns the resource an ARN names, as a request's
+// ResourceAccount: the ARN's account field, or "" when it has none (S3 buckets and
+// objects) or names AWS itself (arn:aws:iam::aws:policy/… is readable from every
+// account as the caller's own, with no resource policy).
+func OwnerAccount(arn string) string {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) == 6 && parts[0] == "arn" && parts[4] != "aws" {
+		return parts[4]
+	}
+	return ""
+}

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/iamlocal/iamlocal/internal/outbound"
 	"github.com/iamlocal/iamlocal/internal/service/ec2"
 )
 
@@ -92,6 +93,9 @@ func (s *Server) serveIamlocal(w http.ResponseWriter, r *http.Request) {
 	case path == "/_iamlocal/health":
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
+	case strings.HasPrefix(path, outbound.PathPrefix):
+		// Outbound web identity federation's discovery documents: public, as AWS's are.
+		outbound.Serve(s.env.Store, w, r)
 	case strings.HasPrefix(path, "/_iamlocal/ec2/") || strings.HasPrefix(path, "/_iamlocal/roles/"):
 		if !isLoopback(r) {
 			internalError(w, http.StatusForbidden, "AccessDenied", "iamlocal's internal API answers loopback clients only")

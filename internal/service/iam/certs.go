@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"net/http"
+	"sort"
 	"strings"
 	"time"
 
@@ -472,4 +473,27 @@ func deleteServerCertificate(c *service.Call) (any, error) {
 	}
 	_, err = c.Tx.Delete(serverCertKind, directory.NameKey(sc.Account, sc.Name))
 	return nil, err
+}
+
+// certsOf lists a user's signing certificates (the root user's for user "") for the
+// credential report, oldest first.
+func certsOf(tx store.Tx, account, user string) ([]reportCert, error) {
+	o := &credOwner{}
+	if user != "" {
+		var u directory.User
+		if err := tx.Get(directory.KindUser, directory.NameKey(account, user), &u); err != nil {
+			return nil, err
+		}
+		o.id = u.ID
+	}
+	all, err := signingCerts.all(tx, account, o)
+	if err != nil {
+		return nil, err
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Uploaded.Before(all[j].Uploaded) })
+	out := make([]reportCert, len(all))
+	for i, cr := range all {
+		out[i] = reportCert{Active: cr.Status == "Active", Created: cr.Uploaded}
+	}
+	return out, nil
 }

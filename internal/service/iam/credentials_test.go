@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/csv"
 	"encoding/pem"
 	"fmt"
 	"math/big"
@@ -485,5 +486,41 @@ func TestCredentialsFollowRenames(t *testing.T) {
 	keys := ok(e.root.ListSSHPublicKeys(e.ctx, &iam.ListSSHPublicKeysInput{UserName: aws.String("new")}))(t).SSHPublicKeys
 	if len(keys) != 1 || aws.ToString(keys[0].UserName) != "new" {
 		t.Fatalf("keys: %+v", keys)
+	}
+}
+
+// TestCredentialReportCredentials: the credential report reads login profiles and
+// signing certificates (the root user's too).
+func TestCredentialReportCredentials(t *testing.T) {
+	e := start(t)
+	e.user("pat")
+	ok(e.root.UpdateAccountPasswordPolicy(e.ctx, &iam.UpdateAccountPasswordPolicyInput{MaxPasswordAge: aws.Int32(30)}))(t)
+	ok(e.root.CreateLoginProfile(e.ctx, &iam.CreateLoginProfileInput{UserName: aws.String("pat"), Password: aws.String("Pat-password-1")}))(t)
+	c1, _ := testCert(t, "pat1")
+	c2, _ := testCert(t, "pat2")
+	cr := ok(e.root.UploadSigningCertificate(e.ctx, &iam.UploadSigningCertificateInput{UserName: aws.String("pat"), CertificateBody: &c1}))(t).Certificate
+	ok(e.root.UploadSigningCertificate(e.ctx, &iam.UploadSigningCertificateInput{UserName: aws.String("pat"), CertificateBody: &c2}))(t)
+	ok(e.root.UpdateSigningCertificate(e.ctx, &iam.UpdateSigningCertificateInput{UserName: aws.String("pat"), CertificateId: cr.CertificateId, Status: types.StatusTypeInactive}))(t)
+	rc, _ := testCert(t, "root")
+	ok(e.root.UploadSigningCertificate(e.ctx, &iam.UploadSigningCertificateInput{CertificateBody: &rc}))(t)
+	ok(e.root.GenerateCredentialReport(e.ctx, &iam.GenerateCredentialReportInput{}))(t)
+	rep := ok(e.root.GetCredentialReport(e.ctx, &iam.GetCredentialReportInput{}))(t)
+	rows, err := csv.NewReader(bytes.NewReader(rep.Content)).ReadAll()
+	if err != nil || len(rows) != 3 {
+		t.Fatalf("report (%v):\n%s", err, rep.Content)
+	}
+	if r := rows[1]; r[18] != "true" || r[19] == "N/A" || r[20] != "false" {
+		t.Fatalf("root row: %v", r)
+	}
+	p := rows[2]
+	changed, err := time.Parse(time.RFC3339, p[5])
+	if err != nil || p[0] != "pat" || p[3] != "true" || p[4] != "no_information" {
+		t.Fatalf("pat's password columns: %v", p)
+	}
+	if next, err := time.Parse(time.RFC3339, p[6]); err != nil || !next.Equal(changed.AddDate(0, 0, 30)) {
+		t.Fatalf("password_next_rotation %q after %q", p[6], p[5])
+	}
+	if p[18] != "false" || p[19] == "N/A" || p[20] != "true" || p[21] == "N/A" {
+		t.Fatalf("pat's certificate columns: %v", p[18:])
 	}
 }

@@ -63,9 +63,10 @@ func (e *entity) load(tx store.Tx, account, name string) (*loaded, error) {
 
 func (l *loaded) save(tx store.Tx) error { return tx.Put(l.e.kind, l.key, l.obj) }
 
-// modifiable refuses changes to a service-linked role, which only AWS may modify.
+// modifiable refuses changes to a service-linked or AWS-reserved role, which only AWS
+// may modify (authz.Protected is the same rule in the offline decisions).
 func (l *loaded) modifiable() error {
-	if l.role != nil && l.role.ServiceLinked {
+	if l.role != nil && (l.role.ServiceLinked || strings.HasPrefix(l.role.Path, reservedRolePathPrefix)) {
 		return unmodifiable(l.Name)
 	}
 	return nil

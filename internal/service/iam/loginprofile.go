@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
 	"github.com/iamlocal/iamlocal/internal/store"
@@ -28,6 +29,7 @@ type loginProfile struct {
 	Account       string
 	UserID        string
 	Created       time.Time
+	Changed       time.Time // when the password was last set
 	ResetRequired bool
 	Hash          string
 	// History holds the hashes of earlier passwords, newest first, as many as the
@@ -240,7 +242,7 @@ func createLoginProfile(c *service.Call) (any, error) {
 	if err := checkPassword(pp, pw, nil); err != nil {
 		return nil, err
 	}
-	lp = &loginProfile{Account: c.Account(), UserID: o.id, Created: c.Now.UTC(), ResetRequired: reset}
+	lp = &loginProfile{Account: c.Account(), UserID: o.id, Created: c.Now.UTC(), Changed: c.Now.UTC(), ResetRequired: reset}
 	if lp.Hash, err = hashSecret(pw); err != nil {
 		return nil, err
 	}
@@ -267,7 +269,7 @@ func getLoginProfile(c *service.Call) (any, error) {
 }
 
 // setPassword replaces a profile's password, remembering the old one's hash.
-func (lp *loginProfile) setPassword(pw string) error {
+func (lp *loginProfile) setPassword(pw string, now time.Time) error {
 	hash, err := hashSecret(pw)
 	if err != nil {
 		return err
@@ -276,7 +278,7 @@ func (lp *loginProfile) setPassword(pw string) error {
 	if len(lp.History) > maxPasswordHistory {
 		lp.History = lp.History[:maxPasswordHistory]
 	}
-	lp.Hash = hash
+	lp.Hash, lp.Changed = hash, now.UTC()
 	return nil
 }
 
@@ -304,7 +306,7 @@ func updateLoginProfile(c *service.Call) (any, error) {
 		if err := checkPassword(pp, pw, append([]string{lp.Hash}, lp.History...)); err != nil {
 			return nil, err
 		}
-		if err := lp.setPassword(pw); err != nil {
+		if err := lp.setPassword(pw, c.Now); err != nil {
 			return nil, err
 		}
 	}
@@ -370,9 +372,36 @@ func changePassword(c *service.Call) (any, error) {
 	if err := checkPassword(pp, pw, append([]string{lp.Hash}, lp.History...)); err != nil {
 		return nil, err
 	}
-	if err := lp.setPassword(pw); err != nil {
+	if err := lp.setPassword(pw, c.Now); err != nil {
 		return nil, err
 	}
 	lp.ResetRequired = false
 	return nil, c.Tx.Put(loginProfileKind, loginProfileKey(lp.Account, lp.UserID), lp)
+}
+
+// passwordOf is what the credential report says of a user's password: whether it
+// has one, when it was last set, when it was last used (never: nobody signs in to a
+// console here) and when the password policy's MaxPasswordAge makes it due.
+func passwordOf(tx store.Tx, account, user string) (has bool, changed, used, next time.Time, err error) {
+	var u directory.User
+	if err = tx.Get(directory.KindUser, directory.NameKey(account, user), &u); err != nil {
+		return false, changed, used, next, err
+	}
+	var lp loginProfile
+	err = tx.Get(loginProfileKind, loginProfileKey(account, u.ID), &lp)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, changed, used, next, nil
+	}
+	if err != nil {
+		return false, changed, used, next, err
+	}
+	changed = lp.Changed
+	if changed.IsZero() {
+		changed = lp.Created
+	}
+	pp, err := passwordPolicyOf(tx, account)
+	if err == nil && pp != nil && pp.MaxPasswordAge > 0 {
+		next = changed.AddDate(0, 0, pp.MaxPasswordAge)
+	}
+	return true, changed, used, next, err
 }

@@ -131,6 +131,10 @@ func createRole(c *service.Call) (any, error) {
 		// AWS's answer; service-linked roles come from CreateServiceLinkedRole only.
 		return nil, invalidInput("Path prefix '%s' can only be used for AWS Service linked Roles", serviceRolePathPrefix)
 	}
+	if strings.HasPrefix(r.Path, reservedRolePathPrefix) {
+		// AWS documents no message for it; worded like the service-role one.
+		return nil, invalidInput("Path prefix '%s' can only be used for roles AWS creates", reservedRolePathPrefix)
+	}
 	var err error
 	if r.Tags, err = readTags(c); err != nil {
 		return nil, err
@@ -261,8 +265,12 @@ func updateRole(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := l.modifiable(); err != nil {
-		return nil, err
+	// "You can edit the description of any role" (IAM User Guide, Update a
+	// service-linked role): only the rest is the service's to change.
+	if given {
+		if err := l.modifiable(); err != nil {
+			return nil, err
+		}
 	}
 	if c.Params.Has("Description") {
 		l.role.Description = desc

@@ -76,6 +76,10 @@ func TestCreateRoleValidation(t *testing.T) {
 	// for AWS Service linked Roles").
 	wantErr(t, create(&iam.CreateRoleInput{Path: aws.String("/aws-service-role/ec2.amazonaws.com/")}), "InvalidInput", 400,
 		"Path prefix '/aws-service-role/' can only be used for AWS Service linked Roles")
+	// IAM Identity Center's roles live under /aws-reserved/; AWS documents no message
+	// for it, so the wording follows the service-role one (a choice).
+	wantErr(t, create(&iam.CreateRoleInput{Path: aws.String("/aws-reserved/sso.amazonaws.com/")}), "InvalidInput", 400,
+		"Path prefix '/aws-reserved/' can only be used for roles AWS creates")
 	status, body := e.raw(url.Values{"Action": {"CreateRole"}})
 	if status != 400 || !strings.Contains(body, "<Code>ValidationError</Code><Message>2 validation errors detected: Value null at &#39;roleName&#39; failed to satisfy constraint: Member must not be null; "+
 		"Value null at &#39;assumeRolePolicyDocument&#39; failed to satisfy constraint: Member must not be null</Message>") {
@@ -206,6 +210,12 @@ func TestServiceLinkedRole(t *testing.T) {
 	wantErr(t, err, "UnmodifiableEntity", 400, "Cannot perform the operation on the protected role 'AWSServiceRoleForAutoScaling' - this role is only modifiable by AWS")
 	_, err = e.root.PutRolePolicy(e.ctx, &iam.PutRolePolicyInput{RoleName: name, PolicyName: aws.String("p"), PolicyDocument: aws.String(allowAll)})
 	wantErr(t, err, "UnmodifiableEntity", 400, "…")
+	// "You can edit the description of any role" (IAM User Guide, Update a
+	// service-linked role); its session duration is the service's.
+	ok(e.root.UpdateRole(e.ctx, &iam.UpdateRoleInput{RoleName: name, Description: aws.String("mine")}))(t)
+	ok(e.root.UpdateRoleDescription(e.ctx, &iam.UpdateRoleDescriptionInput{RoleName: name, Description: aws.String("mine too")}))(t)
+	_, err = e.root.UpdateRole(e.ctx, &iam.UpdateRoleInput{RoleName: name, MaxSessionDuration: aws.Int32(7200)})
+	wantErr(t, err, "UnmodifiableEntity", 400, "Cannot perform the operation on the protected role 'AWSServiceRoleForAutoScaling' - this role is only modifiable by AWS")
 	e.role("normal", trustEC2)
 	_, err = e.root.DeleteServiceLinkedRole(e.ctx, &iam.DeleteServiceLinkedRoleInput{RoleName: aws.String("normal")})
 	wantErr(t, err, "InvalidInput", 400, "Role normal is not a service-linked role.")

@@ -72,6 +72,11 @@ func serviceRoleName(svc, suffix string) string {
 // serviceRolePathPrefix is reserved for service-linked roles.
 const serviceRolePathPrefix = "/aws-service-role/"
 
+// reservedRolePathPrefix holds the roles AWS services create in an account for
+// themselves, such as IAM Identity Center's AWSReservedSSO_… roles: like service-linked
+// roles, only their service changes them.
+const reservedRolePathPrefix = "/aws-reserved/"
+
 func serviceLinkedPath(svc string) string { return serviceRolePathPrefix + svc + "/" }
 
 func serviceLinkedResource(c *service.Call) (string, string, error) {

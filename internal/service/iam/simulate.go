@@ -409,7 +409,7 @@ func (sim *simulation) evaluate(action, resource string) evalResultXML {
 	// The resource's account is the one its ARN names; ResourceOwner is the owner of
 	// a resource whose ARN does not (an S3 bucket or object), and of the resource
 	// policy; without it, the caller's account (SimulateCustomPolicy's ResourceOwner).
-	owner := arnAccount(resource)
+	owner := policy.OwnerAccount(resource)
 	if owner == "" {
 		owner = sim.owner
 	}
@@ -464,13 +464,4 @@ func (sim *simulation) source(m authz.Matched, resource *sourced) *sourced {
 		return resource
 	}
 	return nil
-}
-
-// arnAccount returns the account field of an ARN, or "".
-func arnAccount(s string) string {
-	parts := strings.SplitN(s, ":", 6)
-	if len(parts) == 6 && parts[0] == "arn" {
-		return parts[4]
-	}
-	return ""
 }
