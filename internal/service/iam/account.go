@@ -83,15 +83,21 @@ func (in *input) alias() string {
 	return s
 }
 
-// createAccountAlias gives the account its one alias; a new alias replaces the old
-// one (AWS Sign-In User Guide: "the new alias overwrites the previous alias").
-func createAccountAlias(c *service.Call) (any, error) {
+// aliasRequest reads AccountAlias and loads the account's settings.
+func aliasRequest(c *service.Call) (string, *accountSettings, error) {
 	in := newInput(c)
 	alias := in.alias()
 	if err := in.err(); err != nil {
-		return nil, err
+		return "", nil, err
 	}
 	s, err := loadSettings(c.Tx, c.Account())
+	return alias, s, err
+}
+
+// createAccountAlias gives the account its one alias; a new alias replaces the old
+// one (AWS Sign-In User Guide: "the new alias overwrites the previous alias").
+func createAccountAlias(c *service.Call) (any, error) {
+	alias, s, err := aliasRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -143,12 +149,7 @@ func listAccountAliases(c *service.Call) (any, error) {
 }
 
 func deleteAccountAlias(c *service.Call) (any, error) {
-	in := newInput(c)
-	alias := in.alias()
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	s, err := loadSettings(c.Tx, c.Account())
+	alias, s, err := aliasRequest(c)
 	if err != nil {
 		return nil, err
 	}

@@ -401,27 +401,13 @@ type listServerCertsResult struct {
 }
 
 func listServerCertificates(c *service.Call) (any, error) {
-	in := newInput(c)
-	prefix := in.pathPrefix()
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	p, err := readPage(c)
-	if err != nil {
-		return nil, err
-	}
 	res := &listServerCertsResult{}
-	res.IsTruncated, res.Marker, err = scanPage(c.Tx, serverCertKind, c.Account()+"/", p, func(data []byte) (bool, error) {
-		var sc serverCert
-		if err := jsonUnmarshal(data, &sc); err != nil {
-			return false, err
-		}
-		if !strings.HasPrefix(sc.Path, prefix) {
-			return false, nil
-		}
-		res.ServerCertificateMetadataList.Member = append(res.ServerCertificateMetadataList.Member, sc.metadata())
-		return true, nil
-	})
+	var err error
+	res.IsTruncated, res.Marker, err = listByPath(c, serverCertKind, func(sc *serverCert) string { return sc.Path },
+		func(sc *serverCert) error {
+			res.ServerCertificateMetadataList.Member = append(res.ServerCertificateMetadataList.Member, sc.metadata())
+			return nil
+		})
 	return res, err
 }
 

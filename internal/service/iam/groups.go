@@ -119,27 +119,13 @@ type listGroupsResult struct {
 }
 
 func listGroups(c *service.Call) (any, error) {
-	in := newInput(c)
-	prefix := in.pathPrefix()
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	p, err := readPage(c)
-	if err != nil {
-		return nil, err
-	}
 	res := &listGroupsResult{}
-	res.IsTruncated, res.Marker, err = scanPage(c.Tx, directory.KindGroup, c.Account()+"/", p, func(data []byte) (bool, error) {
-		var g directory.Group
-		if err := jsonUnmarshal(data, &g); err != nil {
-			return false, err
-		}
-		if !strings.HasPrefix(g.Path, prefix) {
-			return false, nil
-		}
-		res.Groups.Member = append(res.Groups.Member, newGroupXML(&g.Principal))
-		return true, nil
-	})
+	var err error
+	res.IsTruncated, res.Marker, err = listByPath(c, directory.KindGroup, func(g *directory.Group) string { return g.Path },
+		func(g *directory.Group) error {
+			res.Groups.Member = append(res.Groups.Member, newGroupXML(&g.Principal))
+			return nil
+		})
 	return res, err
 }
 

@@ -427,3 +427,28 @@ func optTags(tags []directory.Tag) *list[tagXML] {
 	}
 	return &list[tagXML]{tagsXML(tags)}
 }
+
+// listByPath pages through the caller's objects of a kind (keyed "<account>/…")
+// whose path starts with the request's PathPrefix, calling add for each one kept;
+// it reports whether more remain and the marker to continue from.
+func listByPath[T any](c *service.Call, kind string, path func(*T) string, add func(*T) error) (truncated bool, marker string, err error) {
+	in := newInput(c)
+	prefix := in.pathPrefix()
+	if err := in.err(); err != nil {
+		return false, "", err
+	}
+	p, err := readPage(c)
+	if err != nil {
+		return false, "", err
+	}
+	return scanPage(c.Tx, kind, c.Account()+"/", p, func(data []byte) (bool, error) {
+		obj := new(T)
+		if err := jsonUnmarshal(data, obj); err != nil {
+			return false, err
+		}
+		if !strings.HasPrefix(path(obj), prefix) {
+			return false, nil
+		}
+		return true, add(obj)
+	})
+}

@@ -246,30 +246,57 @@ func createLoginProfile(c *service.Call) (any, error) {
 	if lp.Hash, err = hashSecret(pw); err != nil {
 		return nil, err
 	}
-	if err := c.Tx.Put(loginProfileKind, loginProfileKey(lp.Account, lp.UserID), lp); err != nil {
+	if err := lp.save(c.Tx); err != nil {
 		return nil, err
 	}
 	return &loginProfileResult{loginProfileXML{o.name, isoTime(lp.Created), lp.ResetRequired}}, nil
+}
+
+// existingProfile reads UserName (required, or optional: the caller's own) and what
+// more reads, and loads the user's login profile, which must exist.
+func existingProfile(c *service.Call, userRequired bool, more func(in *input)) (*credOwner, *loginProfile, error) {
+	in := newInput(c)
+	if userRequired {
+		in.name("UserName", 64)
+	} else {
+		in.optName("UserName", 64)
+	}
+	if more != nil {
+		more(in)
+	}
+	if err := in.err(); err != nil {
+		return nil, nil, err
+	}
+	o, lp, err := profileOwner(c)
+	if err == nil && lp == nil {
+		err = noLoginProfile(o.name)
+	}
+	return o, lp, err
+}
+
+func (lp *loginProfile) save(tx store.Tx) error {
+	return tx.Put(loginProfileKind, loginProfileKey(lp.Account, lp.UserID), lp)
 }
 
 func getLoginProfile(c *service.Call) (any, error) {
-	in := newInput(c)
-	in.optName("UserName", 64)
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	o, lp, err := profileOwner(c)
+	o, lp, err := existingProfile(c, false, nil)
 	if err != nil {
 		return nil, err
-	}
-	if lp == nil {
-		return nil, noLoginProfile(o.name)
 	}
 	return &loginProfileResult{loginProfileXML{o.name, isoTime(lp.Created), lp.ResetRequired}}, nil
 }
 
-// setPassword replaces a profile's password, remembering the old one's hash.
-func (lp *loginProfile) setPassword(pw string, now time.Time) error {
+// change sets a new password that the account's password policy accepts, the
+// profile's earlier passwords counting for PasswordReusePrevention, and keeps the
+// old one's hash.
+func (lp *loginProfile) change(tx store.Tx, pw string, now time.Time) error {
+	pp, err := passwordPolicyOf(tx, lp.Account)
+	if err != nil {
+		return err
+	}
+	if err := checkPassword(pp, pw, append([]string{lp.Hash}, lp.History...)); err != nil {
+		return err
+	}
 	hash, err := hashSecret(pw)
 	if err != nil {
 		return err
@@ -283,51 +310,30 @@ func (lp *loginProfile) setPassword(pw string, now time.Time) error {
 }
 
 func updateLoginProfile(c *service.Call) (any, error) {
-	in := newInput(c)
-	in.name("UserName", 64)
-	pw, given := in.password("Password", false)
-	reset := c.Params.Has("PasswordResetRequired")
-	resetTo := in.boolean("PasswordResetRequired")
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	o, lp, err := profileOwner(c)
+	var pw string
+	var given, resetTo bool
+	_, lp, err := existingProfile(c, true, func(in *input) {
+		pw, given = in.password("Password", false)
+		resetTo = in.boolean("PasswordResetRequired")
+	})
 	if err != nil {
 		return nil, err
 	}
-	if lp == nil {
-		return nil, noLoginProfile(o.name)
-	}
 	if given {
-		pp, err := passwordPolicyOf(c.Tx, c.Account())
-		if err != nil {
-			return nil, err
-		}
-		if err := checkPassword(pp, pw, append([]string{lp.Hash}, lp.History...)); err != nil {
-			return nil, err
-		}
-		if err := lp.setPassword(pw, c.Now); err != nil {
+		if err := lp.change(c.Tx, pw, c.Now); err != nil {
 			return nil, err
 		}
 	}
-	if reset {
+	if c.Params.Has("PasswordResetRequired") {
 		lp.ResetRequired = resetTo
 	}
-	return nil, c.Tx.Put(loginProfileKind, loginProfileKey(lp.Account, lp.UserID), lp)
+	return nil, lp.save(c.Tx)
 }
 
 func deleteLoginProfile(c *service.Call) (any, error) {
-	in := newInput(c)
-	in.optName("UserName", 64)
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	o, lp, err := profileOwner(c)
+	_, lp, err := existingProfile(c, false, nil)
 	if err != nil {
 		return nil, err
-	}
-	if lp == nil {
-		return nil, noLoginProfile(o.name)
 	}
 	_, err = c.Tx.Delete(loginProfileKind, loginProfileKey(lp.Account, lp.UserID))
 	return nil, err
@@ -346,37 +352,28 @@ func callerUserResource(c *service.Call) (string, string, error) {
 // InvalidUserType for a caller that is not an IAM user; it does not document the
 // answer to a wrong old password, for which iamlocal answers AccessDenied.
 func changePassword(c *service.Call) (any, error) {
+	var old, pw string
 	in := newInput(c)
-	old, _ := in.password("OldPassword", true)
-	pw, _ := in.password("NewPassword", true)
+	old, _ = in.password("OldPassword", true)
+	pw, _ = in.password("NewPassword", true)
 	if err := in.err(); err != nil {
 		return nil, err
 	}
 	if c.Identity.Caller.Kind != policy.User {
 		return nil, wire.Errorf(http.StatusBadRequest, "InvalidUserType", "Only IAM users can change their own password.")
 	}
-	o, lp, err := profileOwner(c)
+	_, lp, err := existingProfile(c, false, nil)
 	if err != nil {
 		return nil, err
-	}
-	if lp == nil {
-		return nil, noLoginProfile(o.name)
 	}
 	if !checkSecret(lp.Hash, old) {
 		return nil, wire.AccessDenied("The old password is incorrect.")
 	}
-	pp, err := passwordPolicyOf(c.Tx, c.Account())
-	if err != nil {
-		return nil, err
-	}
-	if err := checkPassword(pp, pw, append([]string{lp.Hash}, lp.History...)); err != nil {
-		return nil, err
-	}
-	if err := lp.setPassword(pw, c.Now); err != nil {
+	if err := lp.change(c.Tx, pw, c.Now); err != nil {
 		return nil, err
 	}
 	lp.ResetRequired = false
-	return nil, c.Tx.Put(loginProfileKind, loginProfileKey(lp.Account, lp.UserID), lp)
+	return nil, lp.save(c.Tx)
 }
 
 // passwordOf is what the credential report says of a user's password: whether it
