@@ -170,6 +170,10 @@ func checkTags(raw []map[string]string) ([]directory.Tag, error) {
 		if seen[strings.ToLower(k)] {
 			return nil, invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
 		}
+		if len(k) >= 4 && strings.EqualFold(k[:4], "aws:") {
+			// AWS reserves the prefix in any case; IAM's wording is not documented.
+			return nil, invalidInput("Tag keys beginning with aws: are reserved for system use.")
+		}
 		seen[strings.ToLower(k)] = true
 		tags = append(tags, directory.Tag{Key: k, Value: val})
 	}

@@ -155,6 +155,8 @@ func TestTagValidation(t *testing.T) {
 	wantErr(t, tagUser(tag(strings.Repeat("k", 129), strings.Repeat("v", 257))), "ValidationError", 400,
 		"2 validation errors detected: Value at 'tags.1.member.key' failed to satisfy constraint: Member must have length less than or equal to 128; "+
 			"Value at 'tags.1.member.value' failed to satisfy constraint: Member must have length less than or equal to 256")
+	// AWS reserves the aws: prefix, in any case.
+	wantErr(t, tagUser(tag("AWS:team", "x")), "InvalidInput", 400, "Tag keys beginning with aws: are reserved for system use.")
 	// Letters, spaces and numbers of any script pass.
 	ok(0, tagUser(tag("Équipe née 2 ü", "valeur é:/=+-@")))(t)
 	_, err = e.root.UntagUser(e.ctx, &iam.UntagUserInput{UserName: aws.String("u"), TagKeys: []string{"bad#key"}})
