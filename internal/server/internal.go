@@ -92,6 +92,8 @@ func (s *Server) serveIamlocal(w http.ResponseWriter, r *http.Request) {
 	case path == "/_iamlocal/health":
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
+	case strings.HasPrefix(path, "/_iamlocal/oidc/"):
+		s.serveOIDC(w, r) // oidc.go: public issuer documents, SigV4-signed mint and import
 	case strings.HasPrefix(path, "/_iamlocal/ec2/") || strings.HasPrefix(path, "/_iamlocal/roles/"):
 		if !isLoopback(r) {
 			internalError(w, http.StatusForbidden, "AccessDenied", "iamlocal's internal API answers loopback clients only")
