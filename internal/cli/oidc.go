@@ -1,27 +1,18 @@
 package cli
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/iamlocal/iamlocal/internal/broker"
 	"github.com/iamlocal/iamlocal/internal/oidc"
-	"github.com/iamlocal/iamlocal/internal/service/issuer"
 	"github.com/spf13/cobra"
 )
 
@@ -90,20 +81,15 @@ web_identity_token_file.`,
 				}
 				extra[k] = v
 			}
-			if ttl < time.Second || ttl > issuer.MaxTTL {
-				return &exitError{2, fmt.Errorf("--ttl %s: from 1s to %s", ttl, issuer.MaxTTL)}
+			if ttl < time.Second || ttl > oidc.MaxTTL {
+				return &exitError{2, fmt.Errorf("--ttl %s: from 1s to %s", ttl, oidc.MaxTTL)}
 			}
-			claimsJSON, err := json.Marshal(extra)
+			cfg, err := loadIssuerConfig(cmd.Context(), client)
 			if err != nil {
 				return err
 			}
-			form := url.Values{"Issuer": {iss}, "Subject": {sub}, "Claims": {string(claimsJSON)},
-				"TTL": {strconv.Itoa(int(ttl / time.Second))}}
-			if aud != "" {
-				form.Set("Audience", aud)
-			}
-			var res issuer.MintResult
-			if err := callIssuer(cmd.Context(), client, issuer.MintPath, form, &res); err != nil {
+			res, err := broker.MintWebIdentityToken(cmd.Context(), cfg, broker.TokenRequest{Issuer: iss, Subject: sub, Audience: aud, Claims: extra, TTL: ttl})
+			if err != nil {
 				return err
 			}
 			if out == "" {
@@ -119,7 +105,7 @@ web_identity_token_file.`,
 	fl.StringVar(&sub, "sub", "", "the token's subject `SUB`")
 	fl.StringVar(&aud, "aud", "", "the audience `AUD` (default: the issuer preset's, usually sts.amazonaws.com)")
 	fl.StringArrayVar(&claims, "claim", nil, "an extra claim `NAME=VALUE` (repeat; JSON arrays and objects are decoded)")
-	fl.DurationVar(&ttl, "ttl", issuer.DefaultTTL, "how long the token is valid")
+	fl.DurationVar(&ttl, "ttl", oidc.DefaultTTL, "how long the token is valid")
 	fl.StringVar(&out, "out", "", "write the token to `FILE` (0600) instead of stdout")
 	return cmd
 }
@@ -155,8 +141,12 @@ allowed iamlocal:ImportWebIdentityKeys may: every account trusts the keys.`,
 			if _, err := oidc.ParseJWKS(data); err != nil {
 				return &exitError{2, fmt.Errorf("%s: %w", args[0], err)}
 			}
-			var res issuer.ImportResult
-			if err := callIssuer(cmd.Context(), client, issuer.ImportPath, url.Values{"Issuer": {iss}, "JWKS": {string(data)}}, &res); err != nil {
+			cfg, err := loadIssuerConfig(cmd.Context(), client)
+			if err != nil {
+				return err
+			}
+			res, err := broker.ImportJWKS(cmd.Context(), cfg, iss, data)
+			if err != nil {
 				return err
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d key(s) imported (%s)\n", res.Issuer, len(res.KeyIDs), strings.Join(res.KeyIDs, ", "))
@@ -168,44 +158,17 @@ allowed iamlocal:ImportWebIdentityKeys may: every account trusts the keys.`,
 	return cmd
 }
 
-// callIssuer sends a SigV4-signed form POST to one of the issuers' operations and
-// decodes its JSON answer.
-func callIssuer(ctx context.Context, opts broker.Options, path string, form url.Values, out any) error {
+// loadIssuerConfig loads the client configuration; the issuers are iamlocal's, so an
+// endpoint is required.
+func loadIssuerConfig(ctx context.Context, opts broker.Options) (aws.Config, error) {
 	cfg, err := broker.Load(ctx, opts)
 	if err != nil {
-		return err
+		return cfg, err
 	}
-	endpoint := aws.ToString(cfg.BaseEndpoint)
-	if endpoint == "" {
-		return &exitError{2, errors.New("no endpoint: give --endpoint-url (or AWS_ENDPOINT_URL) — the issuers are iamlocal's, not AWS's")}
+	if aws.ToString(cfg.BaseEndpoint) == "" {
+		return cfg, &exitError{2, errors.New("no endpoint: give --endpoint-url (or AWS_ENDPOINT_URL) — the issuers are iamlocal's, not AWS's")}
 	}
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return fmt.Errorf("credentials: %w", err)
-	}
-	body := []byte(form.Encode())
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, strings.TrimRight(endpoint, "/")+path, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	sum := sha256.Sum256(body)
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "iamlocal", cfg.Region, time.Now()); err != nil {
-		return err
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return issuer.ErrorJSON(data)
-	}
-	return json.Unmarshal(data, out)
+	return cfg, nil
 }
 
 // writeSecretFile writes data to path with mode 0600, replacing it atomically.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 
+	"github.com/iamlocal/iamlocal/internal/oidc"
 	"github.com/iamlocal/iamlocal/internal/service"
 	"github.com/iamlocal/iamlocal/internal/service/issuer"
 	"github.com/iamlocal/iamlocal/internal/wire"
@@ -17,9 +18,9 @@ import (
 // callers the engine allows, as any AWS API call.
 func (s *Server) serveOIDC(w http.ResponseWriter, r *http.Request) {
 	switch {
-	case r.Method == http.MethodPost && r.URL.Path == issuer.MintPath:
+	case r.Method == http.MethodPost && r.URL.Path == oidc.MintPath:
 		s.serveIssuerAction(w, r, issuer.Mint)
-	case r.Method == http.MethodPost && r.URL.Path == issuer.ImportPath:
+	case r.Method == http.MethodPost && r.URL.Path == oidc.ImportPath:
 		s.serveIssuerAction(w, r, issuer.Import)
 	case r.Method == http.MethodGet || r.Method == http.MethodHead:
 		scheme := "http"

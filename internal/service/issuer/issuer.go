@@ -12,8 +12,6 @@ package issuer
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"sort"
 	"strings"
@@ -27,13 +25,7 @@ import (
 )
 
 // PathPrefix is where the issuers live on the server.
-const PathPrefix = "/_iamlocal/oidc/"
-
-// Paths of the two signed operations.
-const (
-	MintPath   = PathPrefix + "token"
-	ImportPath = PathPrefix + "jwks"
-)
+const PathPrefix = oidc.PathPrefix
 
 // Actions iamlocal authorizes like any other: the engine decides them on the issuer's
 // provider ARN in the caller's account, so the root user and administrators ("*")
@@ -41,12 +33,6 @@ const (
 const (
 	MintAction   = "iamlocal:MintWebIdentityToken"
 	ImportAction = "iamlocal:ImportWebIdentityKeys"
-)
-
-// TTL bounds of a minted token.
-const (
-	DefaultTTL = 10 * time.Minute
-	MaxTTL     = 24 * time.Hour
 )
 
 // Mint signs a token for an issuer: Issuer (a name or an https URL), Subject,
@@ -84,13 +70,6 @@ func issuerResource(c *service.Call) (string, string, error) {
 	return oidc.ProviderARN(c.Account(), name), c.Account(), nil
 }
 
-// MintResult is the answer to a mint.
-type MintResult struct {
-	Token      string `json:"Token"`
-	Issuer     string `json:"Issuer"`
-	Expiration string `json:"Expiration"`
-}
-
 func mint(c *service.Call) (any, error) {
 	name, err := issuerName(c)
 	if err != nil {
@@ -100,13 +79,13 @@ func mint(c *service.Call) (any, error) {
 	if sub == "" {
 		return nil, wire.MissingParameter("Subject")
 	}
-	ttl := DefaultTTL
+	ttl := oidc.DefaultTTL
 	if s, given, err := c.Params.Int("TTL"); err != nil {
 		return nil, err
 	} else if given {
 		ttl = time.Duration(s) * time.Second
-		if ttl < time.Second || ttl > MaxTTL {
-			return nil, wire.InvalidParameterValue("TTL %d is out of range: 1 to %d seconds", s, int(MaxTTL/time.Second))
+		if ttl < time.Second || ttl > oidc.MaxTTL {
+			return nil, wire.InvalidParameterValue("TTL %d is out of range: 1 to %d seconds", s, int(oidc.MaxTTL/time.Second))
 		}
 	}
 	extra := map[string]any{}
@@ -131,13 +110,7 @@ func mint(c *service.Call) (any, error) {
 	if len(tok) > oidc.MaxTokenLength {
 		return nil, wire.InvalidParameterValue("The token would be %d characters; STS accepts at most %d", len(tok), oidc.MaxTokenLength)
 	}
-	return &MintResult{Token: tok, Issuer: oidc.IssuerURL(name), Expiration: c.Now.Add(ttl).UTC().Format(time.RFC3339)}, nil
-}
-
-// ImportResult is the answer to an import.
-type ImportResult struct {
-	Issuer string   `json:"Issuer"`
-	KeyIDs []string `json:"KeyIds"`
+	return &oidc.MintResult{Token: tok, Issuer: oidc.IssuerURL(name), Expiration: c.Now.Add(ttl).UTC().Format(time.RFC3339)}, nil
 }
 
 func importKeys(c *service.Call) (any, error) {
@@ -168,7 +141,7 @@ func importKeys(c *service.Call) (any, error) {
 	if err := c.Tx.Put(directory.KindOIDCIssuer, name, iss); err != nil {
 		return nil, err
 	}
-	res := &ImportResult{Issuer: oidc.IssuerURL(name)}
+	res := &oidc.ImportResult{Issuer: oidc.IssuerURL(name)}
 	for _, k := range keys {
 		res.KeyIDs = append(res.KeyIDs, k.KeyID)
 	}
@@ -255,13 +228,4 @@ func writeError(w http.ResponseWriter, status int, code, msg string) {
 	w.WriteHeader(status)
 	body, _ := json.Marshal(struct{ Code, Message string }{code, msg})
 	w.Write(body)
-}
-
-// ErrorJSON decodes an error answer of these paths.
-func ErrorJSON(body []byte) error {
-	var e struct{ Code, Message string }
-	if json.Unmarshal(body, &e) != nil || e.Code == "" {
-		return errors.New(strings.TrimSpace(string(body)))
-	}
-	return fmt.Errorf("%s: %s", e.Code, e.Message)
 }

@@ -378,11 +378,11 @@ func sessionClaims(cl oidc.Claims, wi *WebIdentity) error {
 	}
 	if raw, ok := cl[sourceIdentityClaim]; ok {
 		s, ok := raw.(string)
+		if ok && strings.HasPrefix(strings.ToLower(s), "aws:") {
+			return wire.ValidationError("SourceIdentity cannot start with the prefix 'aws:'")
+		}
 		if !ok || len(s) < 2 || len(s) > 64 || !sourceIdentityPattern.MatchString(s) {
 			return invalidIdentityToken("The %s claim must be 2–64 characters of [\\w+=,.@-]", sourceIdentityClaim)
-		}
-		if strings.HasPrefix(strings.ToLower(s), "aws:") {
-			return wire.ValidationError("SourceIdentity cannot start with the prefix 'aws:'")
 		}
 		wi.Source = s
 	}
