@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/iamlocal/iamlocal/internal/broker"
+	"github.com/iamlocal/iamlocal/internal/explain"
 	"github.com/iamlocal/iamlocal/internal/oidc"
 	"github.com/spf13/cobra"
 )
@@ -193,4 +194,60 @@ func writeSecretFile(path string, data []byte) error {
 		os.Remove(tmp)
 	}
 	return werr
+}
+
+func newDoctorWebIdentityCmd() *cobra.Command {
+	var rf readerFlags
+	var q explain.WebIdentityQuery
+	var tokenFile string
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   "assume-role-with-web-identity --role-arn ARN --web-identity-token FILE [--json]",
+		Short: "Check why a web identity token can or cannot assume a role",
+		Long: `assume-role-with-web-identity checks a token as STS does, in order: it is a signed JWT
+(its claims are shown), its issuer is an OIDC provider of the role's account (or one AWS
+federates with built in), it is within its lifetime, its audience (azp, else aud) is a
+client id of the provider, its signature verifies with the issuer's keys (read from the
+iamlocal server), and then the role's trust policy with the condition keys the token
+gives — naming the condition that did not match, and the statement that would let the
+token in. FILE is the token file ("-" for stdin), as AWS_WEB_IDENTITY_TOKEN_FILE names it.
+Your credentials read the role and the provider.`,
+		Example: `  iamlocal doctor assume-role-with-web-identity --endpoint-url http://127.0.0.1:4577 \
+      --role-arn arn:aws:iam::111111111111:role/deploy --web-identity-token "$AWS_WEB_IDENTITY_TOKEN_FILE"`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if q.RoleArn == "" || tokenFile == "" {
+				return &exitError{2, errors.New("--role-arn and --web-identity-token are required")}
+			}
+			var data []byte
+			var err error
+			if tokenFile == "-" {
+				data, err = io.ReadAll(io.LimitReader(cmd.InOrStdin(), 1<<20))
+			} else {
+				data, err = os.ReadFile(tokenFile)
+			}
+			if err != nil {
+				return err
+			}
+			q.Token = strings.TrimSpace(string(data))
+			src, _, err := rf.source(cmd)
+			if err != nil {
+				return err
+			}
+			r, err := explain.DoctorAssumeRoleWithWebIdentity(cmd.Context(), src, q)
+			if err != nil {
+				return withHint(err)
+			}
+			return reportResult(cmd, r, asJSON)
+		},
+	}
+	rf.add(cmd)
+	fl := cmd.Flags()
+	fl.StringVar(&q.RoleArn, "role-arn", "", "the role to assume (`ARN`, required)")
+	fl.StringVar(&tokenFile, "web-identity-token", "", "the token's `FILE` (\"-\": stdin)")
+	fl.StringVar(&q.ProviderID, "provider-id", "", "www.amazon.com or graph.facebook.com, for their OAuth 2.0 access tokens")
+	fl.StringVar(&q.SessionName, "session-name", "iamlocal-doctor", "the role session `NAME` the call would use")
+	fl.DurationVar(&q.Duration, "duration", time.Hour, "the session duration the call would ask for")
+	fl.BoolVar(&asJSON, "json", false, "print the checks as JSON")
+	return cmd
 }
