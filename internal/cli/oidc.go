@@ -251,3 +251,29 @@ Your credentials read the role and the provider.`,
 	fl.BoolVar(&asJSON, "json", false, "print the checks as JSON")
 	return cmd
 }
+
+// webIdentityQuery fills an explain query from a web identity token: the provider as
+// principal, sts:AssumeRoleWithWebIdentity when no action was given, and the token's
+// condition keys under any --context.
+func webIdentityQuery(cmd *cobra.Command, src *explain.AWS, q *explain.Query, file string) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return &exitError{2, err}
+	}
+	principal, keys, err := explain.WebIdentityRequest(cmd.Context(), src, explain.ArnAccount(q.Resource), string(data))
+	if err != nil {
+		return &exitError{2, fmt.Errorf("--web-identity-token %s: %w", file, err)}
+	}
+	if q.Principal == "" {
+		q.Principal = principal
+	}
+	ctx := map[string][]string{}
+	for k, v := range keys {
+		ctx[k] = v
+	}
+	for k, v := range q.Context {
+		ctx[k] = v
+	}
+	q.Context = ctx
+	return nil
+}

@@ -386,3 +386,48 @@ func keySummary(k oidc.Keys) string {
 	}
 	return strings.Join(parts, ", ")
 }
+
+// WebIdentityRequest reads a token as the principal and condition keys of an
+// sts:AssumeRoleWithWebIdentity request on a role of account, for `iamlocal explain
+// --web-identity-token`: the account's OIDC provider for the token's issuer (or the
+// built-in provider) and the keys STS fills from the token. It does not check the
+// token; the doctor does.
+func WebIdentityRequest(ctx context.Context, src Source, account, token string) (principal string, keys map[string][]string, err error) {
+	claims, err := oidc.Peek(strings.TrimSpace(token))
+	if err != nil {
+		return "", nil, errors.New("the web identity token is not a signed JSON Web Token")
+	}
+	iss, _ := claims.String("iss")
+	name, ok := oidc.IssuerName(iss)
+	if !ok && oidc.BuiltIn(iss) {
+		name, ok = iss, true
+	}
+	if !ok {
+		return "", nil, fmt.Errorf("the token's iss %q is not https://HOST[/PATH]", iss)
+	}
+	principal = oidc.ProviderARN(account, name)
+	aud := oidc.AudienceOf(claims)
+	audience := ""
+	if len(aud) > 0 {
+		audience = aud[0]
+	}
+	if os, ok := src.(OIDCSource); ok {
+		p, err := os.OIDCProvider(ctx, account, name)
+		switch {
+		case err == nil:
+			for _, a := range aud {
+				if anyIn([]string{a}, p.ClientIDs) {
+					audience = a
+					break
+				}
+			}
+		case errors.Is(err, ErrNotFound) && oidc.BuiltIn(name):
+			principal = name
+		}
+	} else if oidc.BuiltIn(name) {
+		principal = name
+	}
+	sub, _ := claims.String("sub")
+	fed := &oidc.Federation{Name: name, Provider: principal, Audience: audience, Subject: sub, Claims: claims}
+	return principal, fed.TrustKeys(), nil
+}
