@@ -458,6 +458,23 @@ func TestWebIdentityBuiltInProviders(t *testing.T) {
 	if aws.ToString(out.Provider) != "accounts.google.com" || aws.ToString(out.Audience) != "107806444890271851399" {
 		t.Fatal(aws.ToString(out.Provider), aws.ToString(out.Audience))
 	}
+
+	// Login with Amazon: an OAuth 2.0 provider named by ProviderId; its keys are
+	// www.amazon.com:app_id and :user_id (the STS API reference's example role).
+	amazon := f.role("amazon", `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"www.amazon.com"},
+		"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"www.amazon.com:app_id":"amzn1.application-oa2-client.5d6"}}}]}`, "")
+	tok := f.mintReq(broker.TokenRequest{Issuer: "www.amazon.com", Subject: "amzn1.account.AF6RHO7KZU5XRVQJGXK6HB56KR2A", Audience: "amzn1.application-oa2-client.5d6"})
+	out, err = f.assume(amazon, tok, func(in *sts.AssumeRoleWithWebIdentityInput) { in.ProviderId = aws.String("www.amazon.com") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if aws.ToString(out.Provider) != "www.amazon.com" || aws.ToString(out.Audience) != "amzn1.application-oa2-client.5d6" {
+		t.Fatal(aws.ToString(out.Provider), aws.ToString(out.Audience))
+	}
+	// Without ProviderId, an OAuth provider's token names no OIDC provider.
+	wantErr(t, second(f.assume(amazon, tok)), "InvalidIdentityToken", 400, "No OpenIDConnect provider found in your account for https://www.amazon.com")
+	wantErr(t, second(f.assume(amazon, tok, func(in *sts.AssumeRoleWithWebIdentityInput) { in.ProviderId = aws.String("example.com") })),
+		"InvalidParameterValue", 400, "ProviderId example.com is not supported: only the OAuth 2.0 providers www.amazon.com and graph.facebook.com take a ProviderId; leave it out for OpenID Connect ID tokens")
 }
 
 // TestWebIdentityImportedKeys: tokens of a real issuer verify with the JWKS imported
