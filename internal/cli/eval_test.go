@@ -62,3 +62,43 @@ func TestEvalWarningsStrictAndBatch(t *testing.T) {
 		t.Fatalf("text: %s", out.String())
 	}
 }
+
+// Issue 14: eval lists what AWS's data says of a request's policies — with Access
+// Analyzer's finding type and issue code and the value's path — beside the doors'
+// findings, and decides the request as before.
+func TestEvalWarnsOfAWSData(t *testing.T) {
+	req := `{"principal":"arn:aws:iam::111111111111:user/alice","action":"s3:GetObject","resource":"arn:aws:s3:::b/k",
+		"identityPolicies":[{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":["s3:GetObjct","s3:GetObject"],"Resource":"arn:aws:s3:::b/*",
+		"Condition":{"StringEquals":{"aws:SourceIpAddress":"203.0.113.9"}}}]}]}`
+	var out, errOut bytes.Buffer
+	if code := Main([]string{"eval", "--json"}, strings.NewReader(req), &out, &errOut); code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var got struct {
+		Decision string
+		Warnings []struct {
+			Layer, Message, FindingType, IssueCode, Path string
+			Statement                                    *int
+		}
+	}
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	// The unknown key is absent from the request: StringEquals fails, nothing allows.
+	if got.Decision != "implicitDeny" || len(got.Warnings) != 2 {
+		t.Fatalf("%s", out.String())
+	}
+	w := got.Warnings[0]
+	if w.Layer != "identity" || w.FindingType != "ERROR" || w.IssueCode != "INVALID_ACTION" || w.Path != "Statement[0].Action[0]" ||
+		w.Statement == nil || *w.Statement != 0 || !strings.Contains(w.Message, "Did you mean s3:GetObject?") {
+		t.Fatalf("first warning: %+v", w)
+	}
+	if got.Warnings[1].IssueCode != "INVALID_GLOBAL_CONDITION_KEY" {
+		t.Fatalf("second warning: %+v", got.Warnings[1])
+	}
+	out.Reset()
+	Main([]string{"eval"}, strings.NewReader(req), &out, &errOut)
+	if !strings.Contains(out.String(), "warning:  identity policy 0 statement 0: ERROR INVALID_ACTION: The action s3:GetObjct does not exist. Did you mean s3:GetObject? (AWS's data)") {
+		t.Fatalf("text: %s", out.String())
+	}
+}

@@ -115,6 +115,7 @@ func serve(ctx context.Context, cmd *cobra.Command, addr string, cfg server.Conf
 	env := &service.Env{Store: st, Ring: ring, Resolver: &directory.Resolver{Policies: directory.NewPolicies()},
 		Region: cfg.Region, ManagementAccount: cfg.AccountID, DataDir: cfg.DataDir}
 	front := server.New(env, log, nil)
+	defer front.Close(context.Background()) // before the store closes: writes pending last-accessed data
 	switch opts.logRequests {
 	case "text":
 		front.LogRequests(slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), nil)))

@@ -41,14 +41,31 @@ func NewPolicies() *Policies { return &Policies{m: map[[32]byte]*policy.Policy{}
 
 // Compile returns the compiled policy for a document of a kind.
 func (c *Policies) Compile(doc string, kind policy.Kind) (*policy.Policy, error) {
-	h := sha256.Sum256([]byte(strconv.Itoa(int(kind)) + "\x00" + doc))
+	return c.compile(doc, kind, false)
+}
+
+// CompileStored compiles a document that AWS itself stored (an AWS managed policy)
+// leniently: AWS wrote it without the checks its doors make of customers' documents,
+// and the engine must read whatever AWS stores. Some 60 of AWS's own policies fail
+// a door check (an S3 access grant or IAM root ARN IAM's door does not list); what
+// such a resource means leniently is the ARN as written, wildcards and all.
+func (c *Policies) CompileStored(doc string, kind policy.Kind) (*policy.Policy, error) {
+	return c.compile(doc, kind, true)
+}
+
+func (c *Policies) compile(doc string, kind policy.Kind, lenient bool) (*policy.Policy, error) {
+	h := sha256.Sum256([]byte(strconv.Itoa(int(kind)) + "\x00" + strconv.FormatBool(lenient) + "\x00" + doc))
 	c.mu.Lock()
 	p := c.m[h]
 	c.mu.Unlock()
 	if p != nil {
 		return p, nil
 	}
-	p, err := policy.Parse([]byte(doc), kind)
+	parse := policy.Parse
+	if lenient {
+		parse = policy.ParseLenient
+	}
+	p, err := parse([]byte(doc), kind)
 	if err != nil {
 		return nil, err
 	}
@@ -121,6 +138,7 @@ type orgSide struct {
 	levels      [][]*policy.Policy
 	mgmt        bool
 	path, orgID string
+	closed      bool // the account was closed (CloseAccount)
 }
 
 func (r *Resolver) init() {
@@ -160,6 +178,10 @@ func (r *Resolver) CallerSide(tx store.Tx, id *Identity, in *authz.Input, ctx po
 	org, err := r.org(tx, c.Account, "SERVICE_CONTROL_POLICY", policy.SCP)
 	if err != nil {
 		return err
+	}
+	if org.closed {
+		// A closed account's principals can no longer act, whatever their credentials.
+		return fmt.Errorf("account %s is closed: %w", c.Account, ErrNoEntity)
 	}
 	in.SCPs, in.ManagementAccount = org.levels, org.mgmt
 	if org.orgID != "" {
@@ -229,11 +251,11 @@ func (r *Resolver) principal(tx store.Tx, c *policy.Caller) (*principalSide, err
 			ps.context = append(ps.context, [2]string{"aws:PrincipalTag/" + t.Key, t.Value})
 		}
 		if p.PermissionsBoundary != "" {
-			doc, err := managedDocument(tx, p.PermissionsBoundary)
+			doc, aws, err := managedDocument(tx, p.PermissionsBoundary)
 			if err != nil {
 				return nil, err
 			}
-			if ps.boundary, err = r.Policies.Compile(doc, policy.Boundary); err != nil {
+			if ps.boundary, err = r.compileManaged(doc, aws, policy.Boundary); err != nil {
 				return nil, err
 			}
 		}
@@ -253,7 +275,13 @@ func (r *Resolver) org(tx store.Tx, account, typ string, kind policy.Kind) (*org
 	if err != nil {
 		return nil, err
 	}
-	o := &orgSide{levels, mgmt, path, orgID}
+	o := &orgSide{levels: levels, mgmt: mgmt, path: path, orgID: orgID}
+	var acct Account
+	if err := tx.Get(KindAccount, account, &acct); err == nil {
+		o.closed = acct.Closed()
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
 	r.orgs.Put(tx.Generation(), key, o)
 	return o, nil
 }
@@ -280,11 +308,11 @@ func (r *Resolver) addSession(tx store.Tx, id *Identity, in *authz.Input, ctx po
 		in.Session = append(in.Session, p)
 	}
 	for _, arn := range cl.PolicyArns {
-		doc, err := managedDocument(tx, arn)
+		doc, aws, err := managedDocument(tx, arn)
 		if err != nil {
 			continue // a deleted managed session policy grants nothing
 		}
-		p, err := r.Policies.Compile(doc, policy.Session)
+		p, err := r.compileManaged(doc, aws, policy.Session)
 		if err != nil {
 			return err
 		}
@@ -343,11 +371,11 @@ func (r *Resolver) addPrincipal(tx store.Tx, p *Principal, ps *principalSide) er
 		ps.identity = append(ps.identity, pol)
 	}
 	for _, arn := range p.AttachedPolicies {
-		doc, err := managedDocument(tx, arn)
+		doc, aws, err := managedDocument(tx, arn)
 		if err != nil {
 			return err
 		}
-		pol, err := r.Policies.Compile(doc, policy.Identity)
+		pol, err := r.compileManaged(doc, aws, policy.Identity)
 		if err != nil {
 			return fmt.Errorf("%s: %w", arn, err)
 		}
@@ -356,18 +384,28 @@ func (r *Resolver) addPrincipal(tx store.Tx, p *Principal, ps *principalSide) er
 	return nil
 }
 
-// managedDocument returns the default version of a managed policy.
-func managedDocument(tx store.Tx, arn string) (string, error) {
+// managedDocument returns the default version of a managed policy, and whether it
+// is one of AWS's.
+func managedDocument(tx store.Tx, arn string) (doc string, aws bool, err error) {
 	var mp ManagedPolicy
 	if err := tx.Get(KindPolicy, arn, &mp); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
 			if doc, ok := AWSManagedDocument(arn); ok {
-				return doc, nil
+				return doc, true, nil
 			}
 		}
-		return "", fmt.Errorf("managed policy %s: %w", arn, err)
+		return "", false, fmt.Errorf("managed policy %s: %w", arn, err)
 	}
-	return mp.Default(), nil
+	return mp.Default(), false, nil
+}
+
+// compileManaged compiles a managed policy's document as kind: AWS's own as stored
+// documents, customers' as their door accepted them.
+func (r *Resolver) compileManaged(doc string, aws bool, kind policy.Kind) (*policy.Policy, error) {
+	if aws {
+		return r.Policies.CompileStored(doc, kind)
+	}
+	return r.Policies.Compile(doc, kind)
 }
 
 // OrgLevels returns the organization policies of a type that apply to an account, one

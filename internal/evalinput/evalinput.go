@@ -12,6 +12,7 @@ import (
 
 	"github.com/iamlocal/iamlocal/internal/authz"
 	"github.com/iamlocal/iamlocal/internal/policy"
+	"github.com/iamlocal/iamlocal/internal/policycheck"
 )
 
 // Options adjust how requests are read.
@@ -57,14 +58,20 @@ func (o Output) MarshalJSON() ([]byte, error) {
 	return json.Marshal(plain(o))
 }
 
-// Warning is a finding of the door that would store one of the request's policies:
-// the request is decided anyway, with the element meaning what AWS documents.
+// Warning is a finding about one of the request's policies: what the door that would
+// store it refuses it for (the request is decided anyway, with the element meaning
+// what AWS documents), or, with a finding type and an issue code, what AWS's data says
+// is wrong with it (internal/policycheck: an action or condition key that does not
+// exist, a resource no action of the statement applies to…).
 type Warning struct {
 	Layer     string `json:"layer"`
 	Level     *int   `json:"level,omitempty"`
 	Policy    int    `json:"policy"`
 	Statement *int   `json:"statement,omitempty"` // absent: the document as a whole
 	Message   string `json:"message"`
+	Type      string `json:"findingType,omitempty"` // AWS's data: ERROR, SECURITY_WARNING, WARNING, SUGGESTION
+	Code      string `json:"issueCode,omitempty"`   // AWS's data: Access Analyzer's issue code (INVALID_ACTION…)
+	Path      string `json:"path,omitempty"`        // AWS's data: the value at fault, Statement[0].Action[1]
 }
 
 // InputError is invalid input, naming the request and the field at fault.
@@ -232,6 +239,11 @@ func parseInput(r *rawRequest, in *authz.Input, strict bool, warnings *[]Warning
 		for _, f := range p.Findings {
 			*warnings = append(*warnings, newWarning(layer, level, i, f))
 		}
+		// The checks of AWS's data run here, when the request is read, never in the
+		// engine's decision.
+		for _, f := range policycheck.Check(p) {
+			*warnings = append(*warnings, dataWarning(layer, level, i, f))
+		}
 		return p
 	}
 	list := func(field string, layer authz.Layer, level int, raws []json.RawMessage, kind policy.Kind) []*policy.Policy {
@@ -283,6 +295,19 @@ func newWarning(layer authz.Layer, level, i int, f *policy.Error) Warning {
 		msg = f.Element + ": " + msg
 	}
 	w := Warning{Layer: layer.String(), Policy: i, Message: msg}
+	if level >= 0 {
+		w.Level = &level
+	}
+	if f.Statement >= 0 {
+		st := f.Statement
+		w.Statement = &st
+	}
+	return w
+}
+
+// dataWarning places a finding of the checks of AWS's data.
+func dataWarning(layer authz.Layer, level, i int, f policycheck.Finding) Warning {
+	w := Warning{Layer: layer.String(), Policy: i, Message: f.Message, Type: f.Type, Code: f.Code, Path: f.Path}
 	if level >= 0 {
 		w.Level = &level
 	}

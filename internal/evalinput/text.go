@@ -25,6 +25,10 @@ func WriteCase(w io.Writer, c *Case) {
 		if wn.Statement != nil {
 			where += fmt.Sprintf(" statement %d", *wn.Statement)
 		}
+		if wn.Code != "" {
+			fmt.Fprintf(w, "  warning:  %s: %s %s: %s (AWS's data)\n", where, wn.Type, wn.Code, wn.Message)
+			continue
+		}
 		fmt.Fprintf(w, "  warning:  %s: %s (its door would refuse this document)\n", where, wn.Message)
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/iamlocal/iamlocal/internal/authz"
 	"github.com/iamlocal/iamlocal/internal/policy"
+	"github.com/iamlocal/iamlocal/internal/policycheck"
 	"github.com/iamlocal/iamlocal/internal/reasons"
 )
 
@@ -41,6 +42,8 @@ type Report struct {
 	Checks    []Check  `json:"checks"`
 	Notes     []string `json:"notes,omitempty"`
 	Warnings  []string `json:"warnings,omitempty"`
+	// ActionInfo is what AWS's data says of the action (see Tree.ActionInfo).
+	ActionInfo *policycheck.ActionInfo `json:"actionInfo,omitempty"`
 }
 
 // Failed lists the checks that failed.
@@ -270,7 +273,8 @@ func invitedCheck(c *Case, r *Report) Check {
 
 func (c *Case) report(d *authz.Decision) *Report {
 	return &Report{Principal: c.Request.Caller.Arn, Action: c.Request.Action, Resource: c.Request.Resource,
-		Decision: d.Outcome.String(), Reasons: Reasons(c, d), Notes: c.Notes, Warnings: c.Warnings}
+		Decision: d.Outcome.String(), Reasons: Reasons(c, d), Notes: c.Notes, Warnings: c.Warnings,
+		ActionInfo: actionInfo(c.Request.Action, c.Request.Resource)}
 }
 
 // decisionCheck is the engine's verdict: it fails when no earlier check explains a

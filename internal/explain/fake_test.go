@@ -240,3 +240,42 @@ func TestPainter(t *testing.T) {
 		t.Fatalf("terminal painter: %q", got)
 	}
 }
+
+// Issue 14: explain and doctor name the action's access level and the resource type
+// the action expects, from AWS's service authorization reference: the type whose ARN
+// format the resource matches, "*" for an action without resource-level permissions.
+func TestFakeActionAccessLevelAndResourceType(t *testing.T) {
+	f := newFake()
+	carol := "arn:aws:iam::" + acctB + ":user/carol"
+	tree, text := gather(t, f, explain.Query{Principal: carol, Action: "s3:GetObject", Resource: "arn:aws:s3:::b/k", ResourceAccount: acctB})
+	wantAll(t, text, "action:   s3:GetObject (Amazon S3): access level Read; resource type object, arn:${Partition}:s3:::${BucketName}/${ObjectName}\n")
+	if i := tree.ActionInfo; i == nil || i.AccessLevel != "Read" || i.ResourceType != "object" || strings.Join(i.ResourceTypes, ",") != "accesspointobject,object" {
+		t.Fatalf("actionInfo %+v", tree.ActionInfo)
+	}
+	_, text = gather(t, f, explain.Query{Principal: carol, Action: "s3:ListBucket", Resource: "arn:aws:s3:::b", ResourceAccount: acctB})
+	wantAll(t, text, "action:   s3:ListBucket (Amazon S3): access level List; resource type bucket, arn:${Partition}:s3:::${BucketName}\n")
+	_, text = gather(t, f, explain.Query{Principal: carol, Action: "s3:ListAllMyBuckets", Resource: "*"})
+	wantAll(t, text, `action:   s3:ListAllMyBuckets (Amazon S3): access level List; resource type * (no resource-level permissions: authorized on "*")`)
+	_, text = gather(t, f, explain.Query{Principal: carol, Action: "s3:GetObject", Resource: "arn:aws:s3:::b", ResourceAccount: acctB})
+	wantAll(t, text, "action:   s3:GetObject (Amazon S3): access level Read; the resource is none of its resource types (accesspointobject, object)")
+	_, text = gather(t, f, explain.Query{Principal: carol, Action: "s3:Frobnicate", Resource: "*"})
+	wantAll(t, text, "action:   s3:Frobnicate is not in AWS's service authorization reference")
+
+	r, err := explain.DoctorCall(ctx, f, explain.Query{Principal: carol, Action: "iam:PutRolePolicy", Resource: "arn:aws:iam::" + acctB + ":role/app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	explain.WriteReport(&buf, r, explain.Painter{})
+	wantAll(t, buf.String(), "  action: iam:PutRolePolicy (AWS Identity and Access Management (IAM)): access level Permissions management, Write; resource type role, arn:${Partition}:iam::${Account}:role/${RoleNameWithPath}\n")
+	if r.ActionInfo == nil || r.ActionInfo.ResourceType != "role" {
+		t.Fatalf("report actionInfo %+v", r.ActionInfo)
+	}
+	r, err = explain.DoctorCall(ctx, f, explain.Query{Principal: carol, Action: "ec2:RunInstances", Resource: "*"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf.Reset()
+	explain.WriteReport(&buf, r, explain.Painter{})
+	wantAll(t, buf.String(), "  action: ec2:RunInstances (Amazon EC2): access level Write; resource types ", `instance, `, `(the request names "*")`)
+}

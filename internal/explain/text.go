@@ -97,6 +97,7 @@ var layerLabels = map[string]string{
 // WriteText prints the tree for a person.
 func WriteText(w io.Writer, t *Tree, p Painter) {
 	fmt.Fprintf(w, "%s  %s  on %s\n", p.Bold(t.Principal), p.Bold(t.Action), p.Bold(t.Resource))
+	fmt.Fprintf(w, "action:   %s\n", actionLine(t.ActionInfo, t.Action))
 	fmt.Fprintf(w, "decision: %s\n", p.Outcome(t.Decision))
 	for i, r := range t.Reasons {
 		head := "because:  "
@@ -176,6 +177,7 @@ func addPolicy(parent *node, pol PolicyNode, p Painter) {
 // failure the fix and the policy to add.
 func WriteReport(w io.Writer, r *Report, p Painter) {
 	fmt.Fprintf(w, "%s  %s  on %s\n", p.Bold(r.Principal), p.Bold(r.Action), p.Bold(r.Resource))
+	fmt.Fprintf(w, "  action: %s\n", actionLine(r.ActionInfo, r.Action))
 	width := 0
 	for _, c := range r.Checks {
 		width = max(width, len(c.Name))

@@ -6,6 +6,7 @@ import (
 
 	"github.com/iamlocal/iamlocal/internal/authz"
 	"github.com/iamlocal/iamlocal/internal/policy"
+	"github.com/iamlocal/iamlocal/internal/policycheck"
 	"github.com/iamlocal/iamlocal/internal/reasons"
 )
 
@@ -25,6 +26,10 @@ type Tree struct {
 	MissingContextKeys []string            `json:"missingContextKeys"`
 	Notes              []string            `json:"notes,omitempty"`
 	Warnings           []string            `json:"warnings,omitempty"`
+	// ActionInfo is what AWS's service authorization reference says of the action:
+	// its access level and the resource type the request's resource is; absent for an
+	// action the reference does not list.
+	ActionInfo *policycheck.ActionInfo `json:"actionInfo,omitempty"`
 }
 
 // Verdicts of a layer or level.
@@ -85,7 +90,8 @@ func Build(c *Case, d *authz.Decision) *Tree {
 	t := &Tree{Principal: req.Caller.Arn, Action: req.Action, Resource: req.Resource,
 		PrincipalAccount: c.PrincipalAccount, ResourceAccount: c.ResourceAccount,
 		Decision: d.Outcome.String(), BlockedBy: []string{}, Reasons: []string{}, Context: map[string][]string{},
-		MissingContextKeys: authz.MissingContextKeys(req, &c.Input, d), Notes: c.Notes, Warnings: c.Warnings}
+		MissingContextKeys: authz.MissingContextKeys(req, &c.Input, d), Notes: c.Notes, Warnings: c.Warnings,
+		ActionInfo: actionInfo(req.Action, req.Resource)}
 	for _, l := range d.BlockedBy.List() {
 		t.BlockedBy = append(t.BlockedBy, l.String())
 	}
@@ -102,6 +108,22 @@ func Build(c *Case, d *authz.Decision) *Tree {
 		t.Context[k] = req.Context[k]
 	}
 	return t
+}
+
+// actionInfo looks the request's action up in AWS's data; nil when it is not there.
+func actionInfo(action, resource string) *policycheck.ActionInfo {
+	if info, ok := policycheck.DescribeAction(action, resource); ok {
+		return &info
+	}
+	return nil
+}
+
+// actionLine is the line of text naming what AWS's data says of the action.
+func actionLine(info *policycheck.ActionInfo, action string) string {
+	if info == nil {
+		return action + " is not in AWS's service authorization reference"
+	}
+	return info.String()
 }
 
 // Reasons says why the decision went as it did, naming policies and statements.

@@ -24,8 +24,9 @@ type node struct {
 }
 
 type field struct {
-	key string
-	val *node
+	key      string
+	val      *node
+	keyStart int // byte offset of the key in the document
 }
 
 type nodeKind uint8
@@ -136,6 +137,7 @@ func (p *treeParser) value(depth int) (*node, error) {
 func (p *treeParser) object(n *node, depth int) error {
 	n.kind = kObject
 	for p.dec.More() {
+		keyStart := p.tokenStart()
 		tok, err := p.dec.Token()
 		if err != nil {
 			return syntaxError(err)
@@ -149,7 +151,7 @@ func (p *treeParser) object(n *node, depth int) error {
 		if err != nil {
 			return err
 		}
-		n.fields = append(n.fields, field{key, v})
+		n.fields = append(n.fields, field{key, v, keyStart})
 	}
 	_, err := p.dec.Token() // '}'
 	return syntaxError(err)

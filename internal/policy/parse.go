@@ -638,8 +638,9 @@ var iamResourcePrefixes = []string{"user/", "federated-user/", "role/", "group/"
 	"server-certificate/", "policy/", "sms-mfa/", "saml-provider/", "oidc-provider/", "report/", "access-report/"}
 
 // compileResource compiles a Resource pattern and checks it as IAM does: "*", or an
-// ARN of a known partition whose service is fully qualified, without a region for
-// S3 and IAM, with one of IAM's resource types for IAM. A problem is the check that
+// ARN of a known partition (or "*") whose service is fully qualified, without a
+// region for IAM and for S3 other than access points, with one of IAM's resource
+// types for IAM. A problem is the check that
 // finds it and AWS's message; leniently, the pattern is then the resource matched as
 // a whole string. Variables count only in the resource part, after the fifth colon.
 func compileResource(r string, vars bool) (pattern, check, string) {
@@ -651,8 +652,10 @@ func compileResource(r string, vars bool) (pattern, check, string) {
 	if len(parts) < 2 {
 		return literal, checkResourceFormat, fmt.Sprintf("Resource %s must be in ARN format or \"*\".", r)
 	}
-	if !partitions[parts[1]] {
-		// IAM reads the resource as an ARN of at least six fields and names it so.
+	if !partitions[parts[1]] && parts[1] != "*" {
+		// "*" stands for every partition (moto's AWS-verified validator accepts it,
+		// and AWS's own managed policies use arn:*:…). IAM reads the resource as an
+		// ARN of at least six fields and names it so.
 		shown := append([]string{"arn"}, parts[1:]...)
 		for len(shown) < 6 {
 			shown = append(shown, "*")
@@ -678,7 +681,9 @@ func compileResource(r string, vars bool) (pattern, check, string) {
 	switch {
 	case svc == "iam" && parts[3] != "":
 		return literal, checkResourceFormat, fmt.Sprintf("IAM resource %s cannot contain region information.", r)
-	case svc == "s3" && parts[3] != "":
+	case svc == "s3" && parts[3] != "" && !strings.HasPrefix(strings.Join(parts[5:], ":"), "accesspoint/"):
+		// Access points are regional (arn:aws:s3:REGION:ACCOUNT:accesspoint/NAME);
+		// buckets and objects are not.
 		return literal, checkResourceFormat, fmt.Sprintf("Resource %s can not contain region information.", r)
 	case svc == "iam":
 		res := strings.Join(parts[5:], ":")

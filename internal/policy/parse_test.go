@@ -231,6 +231,10 @@ func TestParseAccepts(t *testing.T) {
 		{"unknown service short arn", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:fdsasf"}}`, Identity},
 		{"percent-encoded resource", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::b/a%20b"}}`, Identity},
 		{"loose dates", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"DateLessThan":{"aws:CurrentTime":["2026-01-01 12:00:00","20260101T000000Z","2026-01-01T12+01:00","2026-01","2026-01-01T00:00:00+0100"]}}}}`, Identity},
+		// Issue 14: moto's AWS-verified validator accepts these, and AWS's own managed
+		// policies hold them (KafkaServiceRolePolicy, AWSBackupAccessPointOperatorAccess).
+		{"any partition", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:*:kms:*:*:key/*"}}`, Identity},
+		{"regional s3 access point", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:*:*:accesspoint/*"}}`, Identity},
 		{"epoch past the year 2262", `{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"DateLessThan":{"aws:EpochTime":"99999999999"}}}}`, Identity},
 	}
 	for _, tt := range tests {
@@ -256,6 +260,24 @@ func TestStatementPositions(t *testing.T) {
 		st := p.Statements[i]
 		if st.Start != w.start || st.End != w.end {
 			t.Errorf("statement %d at %v–%v, want %v–%v", i, st.Start, st.End, w.start, w.end)
+		}
+	}
+}
+
+// A "*" partition matches every partition's ARNs (issue 14: AWS's managed policies
+// write arn:*:… for resources in any partition).
+func TestAnyPartitionMatches(t *testing.T) {
+	caller, _ := ParseCaller("arn:aws:iam::111111111111:user/alice")
+	p, err := Parse([]byte(`{"Version":"2012-10-17","Statement":{"Effect":"Allow","Action":"kms:Decrypt","Resource":"arn:*:kms:*:*:key/*"}}`), Identity)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for res, want := range map[string]bool{"arn:aws:kms:us-east-1:111111111111:key/k": true, "arn:aws-cn:kms:cn-north-1:111111111111:key/k": true,
+		"arn:aws:kms:us-east-1:111111111111:alias/a": false} {
+		r := &Request{Caller: caller, Action: "kms:Decrypt", Resource: res, ResourceAccount: "111111111111"}
+		r.Prepare()
+		if ok, _ := p.Statements[0].Applies(r); ok != want {
+			t.Errorf("%s: applies %v, want %v", res, ok, want)
 		}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/iamlocal/iamlocal/internal/outbound"
 	"github.com/iamlocal/iamlocal/internal/service/ec2"
 )
 
@@ -94,6 +95,9 @@ func (s *Server) serveIamlocal(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, `{"status":"ok"}`)
 	case strings.HasPrefix(path, "/_iamlocal/oidc/"):
 		s.serveOIDC(w, r) // oidc.go: public issuer documents, SigV4-signed mint and import
+	case strings.HasPrefix(path, outbound.PathPrefix):
+		// Outbound web identity federation's discovery documents: public, as AWS's are.
+		outbound.Serve(s.env.Store, w, r)
 	case strings.HasPrefix(path, "/_iamlocal/ec2/") || strings.HasPrefix(path, "/_iamlocal/roles/"):
 		if !isLoopback(r) {
 			internalError(w, http.StatusForbidden, "AccessDenied", "iamlocal's internal API answers loopback clients only")

@@ -5,6 +5,7 @@
 package server
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -19,6 +20,8 @@ import (
 	"github.com/iamlocal/iamlocal/internal/authz"
 	"github.com/iamlocal/iamlocal/internal/authzmsg"
 	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/events"
+	"github.com/iamlocal/iamlocal/internal/lastaccess"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
 	"github.com/iamlocal/iamlocal/internal/service/ec2"
@@ -47,6 +50,10 @@ type Server struct {
 	internalToken string
 	// reqLog, when set, gets a line per request (reqlog.go).
 	reqLog *slog.Logger
+	// lastAccess keeps IAM's last-accessed data from the stream of decisions;
+	// ownStream is set when New made env.Decisions, which Close then closes.
+	lastAccess *lastaccess.Tracker
+	ownStream  bool
 }
 
 // protocol is how a service speaks.
@@ -81,8 +88,25 @@ func New(env *service.Env, log *slog.Logger, now func() time.Time) *Server {
 	if s.internalToken, err = InternalToken(env.DataDir); err != nil {
 		log.Error("the internal API refuses every request", "err", err)
 	}
+	if env.Decisions == nil {
+		env.Decisions, s.ownStream = events.NewStream(), true
+	}
+	s.lastAccess = lastaccess.Start(env.Store, env.Decisions, log)
 	return s
 }
+
+// Close stops what New started in the background: the stream of decisions drains
+// and the last-accessed data still in memory is written. Call it before closing
+// the store.
+func (s *Server) Close(ctx context.Context) error {
+	if s.ownStream {
+		s.env.Decisions.Close()
+	}
+	return s.lastAccess.Close(ctx)
+}
+
+// LastAccess is the tracker of last-accessed data (tests call its Sync).
+func (s *Server) LastAccess() *lastaccess.Tracker { return s.lastAccess }
 
 func newRequestID() string {
 	b := make([]byte, 16)
@@ -220,7 +244,7 @@ func scopeService(r *http.Request) string {
 func (s *Server) call(r *http.Request, body []byte, proto *protocol, a *service.Action, params wire.Params, reqID string, rec *reqRecord) (any, error) {
 	now := s.now()
 	c := &service.Call{Ctx: r.Context(), Env: s.env, Params: params, Body: body, Now: now,
-		RequestID: reqID, SourceIP: sourceIP(r), Secure: r.TLS != nil}
+		RequestID: reqID, SourceIP: sourceIP(r), Secure: r.TLS != nil, Host: r.Host}
 	rec.observe(c)
 	var result any
 	// One transaction for the whole call: who signed it, whether they may, and what
@@ -273,7 +297,17 @@ func authorize(c *service.Call, a *service.Action) error {
 			return err
 		}
 	}
-	return c.Authorize(service.Request{Action: a.IAMAction, Resource: resource, ResourceAccount: account, Context: ctx})
+	req := service.Request{Action: a.IAMAction, Resource: resource, ResourceAccount: account, Context: ctx}
+	if a.ResourcePolicy != nil {
+		p, err := a.ResourcePolicy(c)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			req.ResourcePolicy, req.ResourceKind = p, authz.ResourcePolicy
+		}
+	}
+	return c.Authorize(req)
 }
 
 // sessionTokenLimits applies AWS's limits on GetSessionToken credentials: no IAM

@@ -102,9 +102,18 @@ func StartWith(t testing.TB, o Options) *Server {
 	}
 	hs := httptest.NewServer(h)
 	s := &Server{URL: hs.URL, Handler: h, DataDir: dataDir, Env: env, InternalToken: token}
-	s.close = func() { hs.Close(); endpoints.CloseAll(); st.Close() }
+	s.close = func() { hs.Close(); h.Close(context.Background()); endpoints.CloseAll(); st.Close() }
 	t.Cleanup(s.Close)
 	return s
+}
+
+// SyncLastAccessed waits until every decision made so far is in the store's
+// last-accessed data (which the server otherwise writes once per second).
+func (s *Server) SyncLastAccessed(t testing.TB) {
+	t.Helper()
+	if err := s.Handler.(*server.Server).LastAccess().Sync(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // Close stops the server (again is a no-op).

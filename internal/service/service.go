@@ -13,6 +13,7 @@ import (
 
 	"github.com/iamlocal/iamlocal/internal/authz"
 	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/events"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/session"
 	"github.com/iamlocal/iamlocal/internal/sigv4"
@@ -33,6 +34,8 @@ type Env struct {
 	// Endpoints opens and closes the loopback listeners of VPC endpoints; nil when the
 	// server runs without them (tests that do not need them).
 	Endpoints EndpointListeners
+	// Decisions receives a record of every decision Authorize makes; nil drops them.
+	Decisions *events.Stream
 }
 
 // EndpointListeners gives each VPC endpoint its own loopback listener.
@@ -67,6 +70,10 @@ type Action struct {
 	// Resource returns the resource ARN and the account that owns it; nil means "*"
 	// in the caller's account.
 	Resource func(c *Call) (arn, account string, err error)
+	// ResourcePolicy returns the resource-based policy of the resource that Resource
+	// names, for the engine's resource layer (Organizations' delegation policy); nil
+	// when the resource has none, as when the field is nil.
+	ResourcePolicy func(c *Call) (*policy.Policy, error)
 	// Context adds the request's condition keys (aws:RequestTag, iam:PermissionsBoundary…).
 	Context func(c *Call, ctx policy.Context) error
 	// Write runs the call in a read-write transaction.
@@ -88,6 +95,7 @@ type Call struct {
 	RequestID string
 	SourceIP  string
 	Secure    bool
+	Host      string // the request's Host header
 	Region    string
 	// Endpoint is set when the request came through a VPC endpoint's listener.
 	Endpoint *Endpoint
@@ -187,6 +195,7 @@ func (c *Call) Authorize(req Request) error {
 			t.Denied, t.DeniedAction = d, req.Action
 		}
 	}
+	c.publish(req, d.Outcome)
 	if d.Allowed() {
 		return nil
 	}
@@ -195,6 +204,20 @@ func (c *Call) Authorize(req Request) error {
 		den.UserID = c.Identity.UserID
 	}
 	return den
+}
+
+// publish hands the decision to the stream of decisions (bounded, never blocking).
+func (c *Call) publish(req Request, outcome authz.Outcome) {
+	if c.Env.Decisions == nil {
+		return
+	}
+	r := events.Record{Time: c.Now, RequestID: c.RequestID, Action: req.Action, Resource: req.Resource,
+		ResourceAccount: req.ResourceAccount, Outcome: outcome, Region: c.Region, Principal: "anonymous"}
+	if id := c.Identity; id != nil {
+		r.Account, r.Principal, r.Entity = id.Caller.Account, id.Caller.Arn, events.EntityOf(&id.Caller)
+		r.UniqueID, r.AccessKeyID = id.UserID, id.AccessKeyID
+	}
+	c.Env.Decisions.Publish(r)
 }
 
 // fullAccessEndpoint is the default VPC endpoint policy.

@@ -206,6 +206,7 @@ func (d *details) render(res *detailsResult, items []any) error {
 			}
 			res.RoleDetailList.Member = append(res.RoleDetailList.Member, roleDetail(v, profiles[strings.ToLower(v.Name)]))
 		case *directory.ManagedPolicy:
+			awsDocuments(v) // every version is listed with its document; read only for the page shown
 			res.Policies.Member = append(res.Policies.Member, managedDetail(v))
 		}
 	}
@@ -231,11 +232,11 @@ func roleDetail(r *directory.Role, profiles []profileXML) roleDetailXML {
 }
 
 func managedDetail(mp *directory.ManagedPolicy) managedDetailXML {
-	px := newPolicyXML(mp, true)
+	px := newPolicyXML(mp)
 	x := managedDetailXML{PolicyName: px.PolicyName, PolicyID: px.PolicyID, Arn: px.Arn, Path: px.Path,
 		DefaultVersionID: px.DefaultVersionID, AttachmentCount: px.AttachmentCount,
 		PermissionsBoundaryUsageCount: px.PermissionsBoundaryUsageCount, IsAttachable: true,
-		Description: px.Description, CreateDate: px.CreateDate, UpdateDate: px.UpdateDate}
+		Description: mp.Description, CreateDate: px.CreateDate, UpdateDate: px.UpdateDate}
 	for i := len(mp.Versions) - 1; i >= 0; i-- {
 		x.PolicyVersionList.Member = append(x.PolicyVersionList.Member, newVersionXML(mp, &mp.Versions[i], true))
 	}

@@ -42,9 +42,16 @@ func TestGetAccountAuthorizationDetails(t *testing.T) {
 	if g := d.GroupDetailList[0]; len(g.AttachedManagedPolicies) != 1 || aws.ToString(g.AttachedManagedPolicies[0].PolicyArn) != readOnly {
 		t.Fatalf("group detail: %+v", g)
 	}
+	// The local policy has its one version; ReadOnlyAccess every version AWS's
+	// catalogue records, newest (the default) first.
 	for _, p := range d.Policies {
-		if len(p.PolicyVersionList) != 1 || !p.PolicyVersionList[0].IsDefaultVersion || aws.ToInt32(p.AttachmentCount) != 1 {
-			t.Fatalf("policy detail: %+v", p)
+		want := 1
+		if aws.ToString(p.Arn) == readOnly {
+			want = len(catalogued(t, readOnly).Versions)
+		}
+		if len(p.PolicyVersionList) != want || !p.PolicyVersionList[0].IsDefaultVersion || aws.ToInt32(p.AttachmentCount) != 1 {
+			t.Fatalf("policy detail %s: %d versions, want %d; default first %v; attachments %d", aws.ToString(p.PolicyName),
+				len(p.PolicyVersionList), want, p.PolicyVersionList[0].IsDefaultVersion, aws.ToInt32(p.AttachmentCount))
 		}
 	}
 	roles := ok(e.root.GetAccountAuthorizationDetails(e.ctx, &iam.GetAccountAuthorizationDetailsInput{Filter: []types.EntityType{types.EntityTypeRole, types.EntityTypeAWSManagedPolicy}}))(t)

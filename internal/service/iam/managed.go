@@ -1,16 +1,13 @@
 package iam
 
 import (
-	"crypto/sha256"
-	"encoding/base32"
 	"errors"
 	"fmt"
 	"regexp"
 	"slices"
-	"sort"
 	"strings"
-	"time"
 
+	"github.com/iamlocal/iamlocal/internal/awsdata"
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
@@ -49,16 +46,7 @@ const policyNameIndex = "iampolicyname"
 var (
 	policyPathPattern = regexp.MustCompile(`^((/[A-Za-z0-9.,+@=_-]+)*)/$`)
 	versionPattern    = regexp.MustCompile(`^v[1-9][0-9]*(\.[A-Za-z0-9-]*)?$`)
-	awsManagedDate    = time.Date(2015, 2, 6, 18, 39, 46, 0, time.UTC)
 )
-
-// awsDescriptions are the descriptions AWS gives its managed policies.
-var awsDescriptions = map[string]string{
-	"AdministratorAccess": "Provides full access to AWS services and resources.",
-	"PowerUserAccess":     "Provides full access to AWS services and resources, but does not allow management of Users and groups.",
-	"IAMFullAccess":       "Provides full access to IAM via the AWS Management Console.",
-	"ReadOnlyAccess":      "Provides read-only access to AWS services and resources.",
-}
 
 // policyArnParts splits arn:aws:iam::ACCOUNT:policy/PATH/NAME; account is "aws" for
 // AWS managed policies.
@@ -91,29 +79,70 @@ func isAccountID(s string) bool {
 	return true
 }
 
-// awsPolicyID is a stable ANPA… id for an AWS managed policy.
-func awsPolicyID(name string) string {
-	h := sha256.Sum256([]byte(name))
-	return "ANPA" + base32.StdEncoding.EncodeToString(h[:])[:17]
+// usage is how many of an account's principals use a managed policy: attached, and
+// as their permissions boundary.
+type usage struct{ attached, boundary int }
+
+// policyUsage counts one policy's usage in an account from the indexes.
+func policyUsage(tx store.Tx, account, policyArn string) (u usage, err error) {
+	if u.attached, err = count(tx, attachIndex, indexPrefix(account, policyArn)); err != nil {
+		return u, err
+	}
+	u.boundary, err = count(tx, boundaryIndex, indexPrefix(account, policyArn))
+	return u, err
 }
 
-// awsPolicy describes an AWS managed policy as seen from an account, with the
-// account's use of it counted from the indexes.
-func awsPolicy(tx store.Tx, account, name string) (*directory.ManagedPolicy, error) {
-	a := directory.AWSManagedPrefix + name
-	doc, ok := directory.AWSManagedDocument(a)
-	if !ok {
-		return nil, nil
+// awsUsage counts an account's usage of every AWS managed policy it uses, by ARN,
+// with one scan of each index rather than two per policy of the catalogue.
+func awsUsage(tx store.Tx, account string) (map[string]usage, error) {
+	out := map[string]usage{}
+	prefix := account + "|"
+	for _, index := range []string{attachIndex, boundaryIndex} {
+		err := tx.Scan(index, prefix+directory.AWSManagedPrefix, "", 0, func(key string, _ []byte) (bool, error) {
+			a, _, _ := strings.Cut(strings.TrimPrefix(key, prefix), "|")
+			u := out[a]
+			if index == attachIndex {
+				u.attached++
+			} else {
+				u.boundary++
+			}
+			out[a] = u
+			return true, nil
+		})
+		if err != nil {
+			return nil, err
+		}
 	}
-	mp := &directory.ManagedPolicy{Account: "aws", Name: name, Path: "/", ID: awsPolicyID(name), Arn: a,
-		Description: awsDescriptions[name], DefaultVersion: "v1", CreateDate: awsManagedDate, UpdateDate: awsManagedDate,
-		Versions: []directory.PolicyVersion{{ID: "v1", Document: doc, CreateDate: awsManagedDate}}}
-	var err error
-	if mp.AttachmentCount, err = count(tx, attachIndex, indexPrefix(account, a)); err != nil {
-		return nil, err
+	return out, nil
+}
+
+// awsPolicy describes an AWS managed policy as seen from an account that uses it as
+// u says. Only the default version carries its document; awsDocuments adds the
+// others where a response shows them.
+func awsPolicy(p *awsdata.Policy, u usage) *directory.ManagedPolicy {
+	mp := &directory.ManagedPolicy{Account: "aws", Name: p.Name, Path: p.Path, ID: p.ID, Arn: p.Arn,
+		DefaultVersion: p.DefaultVersion, CreateDate: p.CreateDate, UpdateDate: p.UpdateDate,
+		AttachmentCount: u.attached, BoundaryCount: u.boundary, Versions: make([]directory.PolicyVersion, len(p.Versions))}
+	for i, v := range p.Versions {
+		mp.Versions[i] = directory.PolicyVersion{ID: v.ID, CreateDate: v.CreateDate}
+		if v.ID == p.DefaultVersion {
+			mp.Versions[i].Document = p.Document
+		}
 	}
-	mp.BoundaryCount, err = count(tx, boundaryIndex, indexPrefix(account, a))
-	return mp, err
+	return mp
+}
+
+// awsDocuments fills in the documents of an AWS managed policy's other versions, read
+// from the catalogue's archive (customer managed policies have theirs already).
+func awsDocuments(mp *directory.ManagedPolicy) {
+	p, ok := awsdata.ManagedPolicy(mp.Arn)
+	if mp.Account != "aws" || !ok {
+		return
+	}
+	docs := p.Documents()
+	for i := range mp.Versions {
+		mp.Versions[i].Document = docs[mp.Versions[i].ID]
+	}
 }
 
 // loadPolicy finds a managed policy the caller's account can use. A missing one is
@@ -123,7 +152,7 @@ func loadPolicy(tx store.Tx, account, policyArn string, attachable bool) (*direc
 	if attachable {
 		missing = noSuchEntity("Policy %s does not exist or is not attachable.", policyArn)
 	}
-	owner, path, name, ok := policyArnParts(policyArn)
+	owner, _, _, ok := policyArnParts(policyArn)
 	if !ok {
 		if parts := strings.SplitN(policyArn, ":", 6); len(parts) == 6 && parts[0] == "arn" {
 			return nil, missing // an ARN, but of no policy
@@ -131,14 +160,12 @@ func loadPolicy(tx store.Tx, account, policyArn string, attachable bool) (*direc
 		return nil, invalidInput("ARN %s is not valid.", policyArn)
 	}
 	if owner == "aws" {
-		if path != "/" {
-			return nil, missing // iamlocal ships AWS managed policies of path / only
-		}
-		mp, err := awsPolicy(tx, account, name)
-		if err == nil && mp == nil {
+		p, ok := awsdata.ManagedPolicy(policyArn)
+		if !ok {
 			return nil, missing
 		}
-		return mp, err
+		u, err := policyUsage(tx, account, policyArn)
+		return awsPolicy(p, u), err
 	}
 	var mp directory.ManagedPolicy
 	err := tx.Get(directory.KindPolicy, policyArn, &mp)
@@ -187,16 +214,12 @@ type policyXML struct {
 	Tags                          *list[tagXML] `xml:"Tags,omitempty"`
 }
 
-// newPolicyXML describes a policy; detail adds what only GetPolicy and CreatePolicy
-// return (description and tags).
-func newPolicyXML(mp *directory.ManagedPolicy, detail bool) policyXML {
-	x := policyXML{PolicyName: mp.Name, PolicyID: mp.ID, Arn: mp.Arn, Path: mp.Path, DefaultVersionID: mp.DefaultVersion,
+// newPolicyXML describes a policy as ListPolicies does; GetPolicy adds the
+// description and tags, CreatePolicy the tags only.
+func newPolicyXML(mp *directory.ManagedPolicy) policyXML {
+	return policyXML{PolicyName: mp.Name, PolicyID: mp.ID, Arn: mp.Arn, Path: mp.Path, DefaultVersionID: mp.DefaultVersion,
 		AttachmentCount: mp.AttachmentCount, PermissionsBoundaryUsageCount: mp.BoundaryCount, IsAttachable: true,
 		CreateDate: isoTime(mp.CreateDate), UpdateDate: isoTime(mp.UpdateDate)}
-	if detail {
-		x.Description, x.Tags = mp.Description, optTags(mp.Tags)
-	}
-	return x
 }
 
 type policyVersionXML struct {
@@ -268,7 +291,11 @@ func createPolicy(c *service.Call) (any, error) {
 	if err := c.Tx.Put(directory.KindPolicy, mp.Arn, mp); err != nil {
 		return nil, err
 	}
-	return &policyResult{newPolicyXML(mp, true)}, nil
+	// AWS's CreatePolicy result leaves out the description it was given (the AWS CLI's
+	// create-policy example 2; GetPolicy shows it) but lists the tags.
+	x := newPolicyXML(mp)
+	x.Tags = optTags(mp.Tags)
+	return &policyResult{x}, nil
 }
 
 // policyParam reads the PolicyArn parameter and loads the policy.
@@ -291,7 +318,9 @@ func getPolicy(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &policyResult{newPolicyXML(mp, true)}, nil
+	x := newPolicyXML(mp)
+	x.Description, x.Tags = mp.Description, optTags(mp.Tags)
+	return &policyResult{x}, nil
 }
 
 type listPoliciesResult struct {
@@ -341,7 +370,7 @@ func listPolicies(c *service.Call) (any, error) {
 		return nil, err
 	}
 	for _, mp := range all[start:end] {
-		res.Policies.Member = append(res.Policies.Member, newPolicyXML(mp, false))
+		res.Policies.Member = append(res.Policies.Member, newPolicyXML(mp))
 	}
 	res.IsTruncated, res.Marker = truncated, marker
 	return res, nil
@@ -352,14 +381,12 @@ func listPolicies(c *service.Call) (any, error) {
 func scopedPolicies(tx store.Tx, account, scope string) ([]*directory.ManagedPolicy, error) {
 	var all []*directory.ManagedPolicy
 	if scope != "Local" {
-		names := directory.AWSManagedNames()
-		sort.Strings(names)
-		for _, n := range names {
-			mp, err := awsPolicy(tx, account, n)
-			if err != nil {
-				return nil, err
-			}
-			all = append(all, mp)
+		used, err := awsUsage(tx, account)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range awsdata.ManagedPolicies() {
+			all = append(all, awsPolicy(p, used[p.Arn]))
 		}
 	}
 	if scope == "AWS" {
@@ -452,6 +479,9 @@ func getPolicyVersion(c *service.Call) (any, error) {
 	i, err := version(mp, c.Params.Get("VersionId"))
 	if err != nil {
 		return nil, err
+	}
+	if mp.Versions[i].Document == "" {
+		awsDocuments(mp) // an older version of an AWS managed policy
 	}
 	return &policyVersionResult{newVersionXML(mp, &mp.Versions[i], true)}, nil
 }

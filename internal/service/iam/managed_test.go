@@ -1,7 +1,6 @@
 package iam_test
 
 import (
-	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -196,68 +195,5 @@ func TestAttachLimit(t *testing.T) {
 	})
 	if len(att) != 10 {
 		t.Fatalf("attached: %d", len(att))
-	}
-}
-
-func TestAWSManagedPolicies(t *testing.T) {
-	e := start(t)
-	p := ok(e.root.GetPolicy(e.ctx, &iam.GetPolicyInput{PolicyArn: aws.String(readOnly)}))(t).Policy
-	if aws.ToString(p.PolicyName) != "ReadOnlyAccess" || aws.ToString(p.DefaultVersionId) != "v1" || !strings.HasPrefix(aws.ToString(p.PolicyId), "ANPA") {
-		t.Fatalf("ReadOnlyAccess: %+v", p)
-	}
-	v := ok(e.root.GetPolicyVersion(e.ctx, &iam.GetPolicyVersionInput{PolicyArn: aws.String(readOnly), VersionId: aws.String("v1")}))(t).PolicyVersion
-	var doc struct{ Statement []struct{ Action []string } }
-	if err := json.Unmarshal([]byte(decode(t, v.Document)), &doc); err != nil || len(doc.Statement) == 0 || len(doc.Statement[0].Action) < 1000 {
-		t.Fatalf("ReadOnlyAccess document: %v %d", err, len(doc.Statement))
-	}
-	e.user("reader")
-	ok(e.root.AttachUserPolicy(e.ctx, &iam.AttachUserPolicyInput{UserName: aws.String("reader"), PolicyArn: aws.String(readOnly)}))(t)
-	if n := aws.ToInt32(ok(e.root.GetPolicy(e.ctx, &iam.GetPolicyInput{PolicyArn: aws.String(readOnly)}))(t).Policy.AttachmentCount); n != 1 {
-		t.Fatalf("AWS managed attachment count: %d", n)
-	}
-	_, err := e.root.DeletePolicy(e.ctx, &iam.DeletePolicyInput{PolicyArn: aws.String(readOnly)})
-	wantErr(t, err, "AccessDenied", 403, "User: arn:aws:iam::111111111111:root is not authorized to perform: iam:DeletePolicy on resource: policy arn:aws:iam::aws:policy/ReadOnlyAccess")
-	_, err = e.root.CreatePolicyVersion(e.ctx, &iam.CreatePolicyVersionInput{PolicyArn: aws.String(readOnly), PolicyDocument: aws.String(allowAll)})
-	wantErr(t, err, "AccessDenied", 403, "…")
-}
-
-func TestListPolicies(t *testing.T) {
-	e := start(t)
-	e.policy("local1", allowAll)
-	ok(e.root.CreatePolicy(e.ctx, &iam.CreatePolicyInput{PolicyName: aws.String("local2"), Path: aws.String("/x/"), PolicyDocument: aws.String(allowAll)}))(t)
-	names := func(in *iam.ListPoliciesInput) []string {
-		var out []string
-		for _, p := range ok(e.root.ListPolicies(e.ctx, in))(t).Policies {
-			out = append(out, aws.ToString(p.PolicyName))
-		}
-		return out
-	}
-	if got := names(&iam.ListPoliciesInput{Scope: types.PolicyScopeTypeLocal}); strings.Join(got, ",") != "local1,local2" {
-		t.Fatalf("local: %v", got)
-	}
-	aws4 := names(&iam.ListPoliciesInput{Scope: types.PolicyScopeTypeAws})
-	if len(aws4) < 4 || !strings.Contains(strings.Join(aws4, ","), "ReadOnlyAccess") {
-		t.Fatalf("AWS: %v", aws4)
-	}
-	if got := names(&iam.ListPoliciesInput{}); len(got) != len(aws4)+2 {
-		t.Fatalf("all: %v", got)
-	}
-	if got := names(&iam.ListPoliciesInput{PathPrefix: aws.String("/x/")}); strings.Join(got, ",") != "local2" {
-		t.Fatalf("path prefix: %v", got)
-	}
-	e.user("u")
-	ok(e.root.AttachUserPolicy(e.ctx, &iam.AttachUserPolicyInput{UserName: aws.String("u"), PolicyArn: aws.String("arn:aws:iam::aws:policy/IAMFullAccess")}))(t)
-	if got := names(&iam.ListPoliciesInput{OnlyAttached: true}); strings.Join(got, ",") != "IAMFullAccess" {
-		t.Fatalf("only attached: %v", got)
-	}
-	all := paginate(t, func(m *string) ([]types.Policy, bool, *string, error) {
-		out, err := e.root.ListPolicies(e.ctx, &iam.ListPoliciesInput{MaxItems: aws.Int32(1), Marker: m})
-		if err != nil {
-			return nil, false, nil, err
-		}
-		return out.Policies, out.IsTruncated, out.Marker, nil
-	})
-	if len(all) != len(aws4)+2 {
-		t.Fatalf("paginated: %d", len(all))
 	}
 }
