@@ -324,7 +324,7 @@ func (r *Resolver) addSession(tx store.Tx, id *Identity, in *authz.Input, ctx po
 	if cl.SourceIdentity != "" {
 		ctx.Set("aws:SourceIdentity", cl.SourceIdentity)
 	}
-	for k, v := range cl.Federated {
+	for k, v := range cl.Context {
 		ctx.Set(k, v...)
 	}
 	ctx.Set("aws:MultiFactorAuthPresent", strconv.FormatBool(cl.MFA))

@@ -214,7 +214,7 @@ func assumeRoleWithWebIdentity(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	claims.Federated = f.SessionKeys()
+	claims.Context = f.SessionKeys()
 	token, err := c.Env.Ring.Seal(claims)
 	if err != nil {
 		return nil, err
