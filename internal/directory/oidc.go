@@ -125,8 +125,8 @@ func OIDCProviderByName(tx store.Tx, account, name string) (*OIDCProvider, error
 
 // normalizedName lower-cases a provider name's host, as ParseProviderURL does.
 func normalizedName(name string) string {
-	host, path, _ := strings.Cut(name, "/")
-	if path == "" && !strings.Contains(name, "/") {
+	host, path, found := strings.Cut(name, "/")
+	if !found {
 		return strings.ToLower(host)
 	}
 	return strings.ToLower(host) + "/" + path
