@@ -324,6 +324,9 @@ func (r *Resolver) addSession(tx store.Tx, id *Identity, in *authz.Input, ctx po
 	if cl.SourceIdentity != "" {
 		ctx.Set("aws:SourceIdentity", cl.SourceIdentity)
 	}
+	for k, v := range cl.Context {
+		ctx.Set(k, v...)
+	}
 	ctx.Set("aws:MultiFactorAuthPresent", strconv.FormatBool(cl.MFA))
 	ctx.Set("aws:TokenIssueTime", cl.IssuedAt.UTC().Format(time.RFC3339))
 	return nil

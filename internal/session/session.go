@@ -50,6 +50,10 @@ type Claims struct {
 	MFA               bool              `json:"mfa,omitempty"`
 	Chained           bool              `json:"ch,omitempty"` // issued to a role session (role chaining)
 	ViaInstance       string            `json:"i,omitempty"`  // EC2 instance id for instance-profile sessions
+	// Context holds condition keys the session brings to every request (lower case):
+	// web identity's aws:FederatedProvider and its provider's keys, such as
+	// token.actions.githubusercontent.com:sub (AssumeRoleWithWebIdentity).
+	Context map[string][]string `json:"ctx,omitempty"`
 
 	IssuedAt time.Time `json:"iat"`
 	Expires  time.Time `json:"exp"`
