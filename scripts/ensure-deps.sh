@@ -6,13 +6,16 @@ cd "$(dirname "$0")/.."
 go mod download
 # What the tests use and Debian provides: the AWS CLI v2 (/usr/bin/aws, about 100 MB,
 # a minute or two on a fresh machine), curl and jq in the scripts, python3 with
-# boto3/botocore for the client checks. Nothing is installed when all are there.
+# boto3/botocore for the client checks, ssh-keygen and openssl for the keys and
+# certificates the IAM script uploads. Nothing is installed when all are there.
 missing=()
 [ -x /usr/bin/aws ] || missing+=(awscli)
 command -v curl >/dev/null || missing+=(curl)
 command -v jq >/dev/null || missing+=(jq)
 command -v python3 >/dev/null || missing+=(python3)
 python3 -c 'import boto3' 2>/dev/null || missing+=(python3-boto3)
+command -v ssh-keygen >/dev/null || missing+=(openssh-client) # test/e2e/iam-account.sh
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
 	echo "installing from Debian for the tests: ${missing[*]}"
 	sudo=""

@@ -13,10 +13,15 @@ import (
 	"github.com/iamlocal/iamlocal/internal/awsdata"
 )
 
-// resources makes account a's IAM entities and buckets the file's: customer managed
-// policies first (users, groups and roles attach them), then users, groups (whose
-// members are users), roles and buckets.
+// resources makes account a's IAM entities and buckets the file's: OIDC providers and
+// customer managed policies first (roles trust the ones, users, groups and roles
+// attach the others), then users, groups (whose members are users), roles and buckets.
 func (r *runner) resources(ctx context.Context, a *account) error {
+	for _, p := range a.res.OIDCProviders {
+		if err := r.oidcProvider(ctx, a, p); err != nil { // oidc.go
+			return err
+		}
+	}
 	for _, mp := range a.res.Policies {
 		if err := r.managedPolicy(ctx, a, mp); err != nil {
 			return err

@@ -46,7 +46,7 @@ type Options struct {
 type Change struct {
 	Op      string `json:"op"`                // create, update or delete
 	Account string `json:"account,omitempty"` // whose resource: management or an account's name
-	Kind    string `json:"kind"`              // organization, ou, account, policy, user, group, role, bucket, scp, rcp
+	Kind    string `json:"kind"`              // organization, ou, account, policy, user, group, role, bucket, oidc-provider, scp, rcp
 	Name    string `json:"name"`
 	Detail  string `json:"detail,omitempty"` // what about it changes
 }

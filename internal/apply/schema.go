@@ -53,10 +53,12 @@ type Resources struct {
 	Groups   []*Group         `yaml:"groups"`
 	Roles    []*Role          `yaml:"roles"`
 	Buckets  []*Bucket        `yaml:"buckets"`
+	// OIDCProviders are the account's IAM OIDC providers (oidc.go).
+	OIDCProviders []*OIDCProvider `yaml:"oidcProviders"`
 }
 
 func (r *Resources) empty() bool {
-	return len(r.Policies)+len(r.Users)+len(r.Groups)+len(r.Roles)+len(r.Buckets) == 0
+	return len(r.Policies)+len(r.Users)+len(r.Groups)+len(r.Roles)+len(r.Buckets)+len(r.OIDCProviders) == 0
 }
 
 // Management holds the resources of the management account (the caller's).

@@ -202,6 +202,7 @@ func (w *World) checkString(c *errs, s string, p Pos, scope string) string {
 }
 
 func (w *World) checkResources(c *errs, r *Resources, p Pos, scope string, profiles map[string]Pos) {
+	w.checkOIDCProviders(c, r) // oidc.go
 	seen := map[string]bool{}
 	for _, mp := range r.Policies {
 		fp := mp.Pos

@@ -12,7 +12,7 @@ import (
 
 func newDoctorCmd() *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "doctor (assume-role | call) [flags]",
+		Use:   "doctor (assume-role | assume-role-with-web-identity | call) [flags]",
 		Short: "Check every precondition of an AssumeRole or of a call, and say how to fix the one that fails",
 		Long: `doctor checks, in order, what a call needs — with the same policy engine as the
 server, on policies read through AWS's public APIs — and for each failure names the
@@ -23,7 +23,7 @@ is 1 when a check fails.`,
   iamlocal doctor call --principal arn:aws:iam::222222222222:user/bob --action s3:GetObject --resource arn:aws:s3:::reports/q1.csv`,
 		Args: cobra.NoArgs,
 	}
-	cmd.AddCommand(newDoctorAssumeRoleCmd(), newDoctorCallCmd(), newDoctorSAMLCmd())
+	cmd.AddCommand(newDoctorAssumeRoleCmd(), newDoctorCallCmd(), newDoctorWebIdentityCmd(), newDoctorSAMLCmd())
 	return cmd
 }
 

@@ -135,6 +135,7 @@ func newExplainCmd() *cobra.Command {
 	var rf readerFlags
 	var f requestFlags
 	var asJSON bool
+	var webToken string
 	cmd := &cobra.Command{
 		Use:   "explain --principal ARN --action ACTION --resource ARN [--context KEY=VALUE …] [--source-vpce ID] [--json]",
 		Short: "Explain why a call is allowed or denied: every policy layer, policy and statement",
@@ -171,6 +172,11 @@ check that fails.`,
 			if err != nil {
 				return err
 			}
+			if webToken != "" {
+				if err := webIdentityQuery(cmd, src, &q, webToken); err != nil { // oidc.go
+					return err
+				}
+			}
 			c, err := explain.Gather(cmd.Context(), src, q)
 			if err != nil {
 				return withHint(err)
@@ -186,5 +192,6 @@ check that fails.`,
 	rf.add(cmd)
 	f.add(cmd, true)
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the tree as JSON")
+	cmd.Flags().StringVar(&webToken, "web-identity-token", "", "explain sts:AssumeRoleWithWebIdentity with the token in `FILE`: its provider is the principal, its claims the condition keys")
 	return cmd
 }

@@ -58,7 +58,7 @@ Start with:  iamlocal serve --demo`,
 		SilenceErrors: true,
 	}
 	root.AddCommand(newEvalCmd(), newServeCmd(), newRootKeyCmd(), newDecodeCmd(), newExecCmd(), newExportCmd(), newEachCmd(), newImdsCmd())
-	root.AddCommand(newApplyCmd())
+	root.AddCommand(newApplyCmd(), newOIDCCmd())
 	root.AddCommand(newSAMLCmd(), newMFACmd())
 	root.AddCommand(newExplainCmd(), newDoctorCmd(), newGraphCmd(), newLintCmd(), newVersionCmd())
 	version, commit, goVersion := buildVersion()

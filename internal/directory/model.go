@@ -7,10 +7,13 @@ package directory
 import (
 	"crypto/rand"
 	"encoding/base32"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/iamlocal/iamlocal/internal/store"
 )
 
 // Object kinds in the store. Keys are "<account>/<lower-case name>" unless noted:
@@ -29,6 +32,10 @@ const (
 	KindOrgAttachment   = "orgattach"       // key: "<target id>/<policy id>"
 	KindCreateStatus    = "createstatus"    // key: "car-…"
 	KindHandshake       = "handshake"       // key: "h-…"
+	KindServiceAccess   = "orgservice"      // key: service principal with trusted access
+	KindDelegatedAdmin  = "orgdelegated"    // key: "<account id>/<service principal>"
+	KindOrgResource     = "orgrespolicy"    // key: "policy" (the organization's resource policy)
+	KindTransfer        = "orgtransfer"     // key: "rt-…"
 	KindKey             = "sessionkey"      // key: key id
 	KindUniqueID        = "uniqueid"        // key: AIDA…/AROA…; value: the entity's key
 )
@@ -47,12 +54,17 @@ type Account struct {
 	ID           string
 	Name         string
 	Email        string
-	Status       string // ACTIVE, SUSPENDED
+	Status       string // ACTIVE, SUSPENDED (closed)
 	JoinedMethod string // CREATED, INVITED
 	JoinedAt     time.Time
 	ParentID     string // root or OU id inside the organization; "" outside
 	Tags         []Tag
+	ClosedAt     time.Time // when CloseAccount closed it
 }
+
+// Closed reports whether the account was closed (Organizations' CloseAccount): its
+// principals can no longer act.
+func (a *Account) Closed() bool { return a.Status == "SUSPENDED" || a.Status == "PENDING_CLOSURE" }
 
 // Principal holds what users, groups and roles share: their policies.
 type Principal struct {
@@ -172,16 +184,43 @@ type OU struct {
 	Tags     []Tag
 }
 
-// OrgPolicy is an SCP or RCP.
+// OrgPolicy is an organization policy of any type: SCP, RCP or a management policy.
 type OrgPolicy struct {
 	ID          string // p-…
 	Arn         string
 	Name        string
 	Description string
-	Type        string // SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY
+	Type        string // SERVICE_CONTROL_POLICY, RESOURCE_CONTROL_POLICY, TAG_POLICY…
 	Content     string
 	AWSManaged  bool
 	Tags        []Tag
+	Updated     time.Time // last CreatePolicy or UpdatePolicy
+}
+
+// DelegatedAdmin is a member account registered as a delegated administrator of a
+// service that integrates with Organizations.
+type DelegatedAdmin struct {
+	Account          string
+	ServicePrincipal string
+	Since            time.Time
+}
+
+// DelegatedAdminKey is the store key of a registration.
+func DelegatedAdminKey(account, servicePrincipal string) string {
+	return account + "/" + servicePrincipal
+}
+
+// IsDelegatedAdministrator reports whether an account of the organization is a
+// registered delegated administrator of a service (its service principal, such as
+// iam.amazonaws.com), as RegisterDelegatedAdministrator made it: the question that
+// AssumeRoot and IAM's centralized root access ask of the organization.
+func IsDelegatedAdministrator(tx store.Tx, account, servicePrincipal string) (bool, error) {
+	var d DelegatedAdmin
+	err := tx.Get(KindDelegatedAdmin, DelegatedAdminKey(account, servicePrincipal), &d)
+	if errors.Is(err, store.ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // NewID returns an IAM-style unique id: a four-letter prefix and 17 characters.

@@ -1,6 +1,7 @@
 package directory
 
 import (
+	"encoding/json"
 	"errors"
 
 	"github.com/iamlocal/iamlocal/internal/store"
@@ -8,12 +9,7 @@ import (
 
 // Organization-wide IAM features (centralized root access). IAM's
 // Enable/DisableOrganizationsRoot* actions write them; STS AssumeRoot reads them.
-const (
-	KindOrgFeatures = "orgfeatures" // key: organization id (o-…)
-	// KindServiceAccess records the AWS services with trusted access to the
-	// organization; key: the service principal (iam.amazonaws.com), value: true.
-	KindServiceAccess = "orgserviceaccess"
-)
+const KindOrgFeatures = "orgfeatures" // key: organization id (o-…)
 
 // OrgFeatures are the centralized root access features of an organization.
 type OrgFeatures struct {
@@ -34,10 +30,10 @@ func LoadOrgFeatures(tx store.Tx, orgID string) (OrgFeatures, error) {
 // TrustedAccess reports whether a service principal has trusted access to the
 // organization (Organizations' EnableAWSServiceAccess).
 func TrustedAccess(tx store.Tx, principal string) (bool, error) {
-	var on bool
-	err := tx.Get(KindServiceAccess, principal, &on)
+	var record json.RawMessage
+	err := tx.Get(KindServiceAccess, principal, &record)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
-	return on, err
+	return err == nil, err
 }

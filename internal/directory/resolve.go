@@ -138,6 +138,7 @@ type orgSide struct {
 	levels      [][]*policy.Policy
 	mgmt        bool
 	path, orgID string
+	closed      bool // the account was closed (CloseAccount)
 }
 
 func (r *Resolver) init() {
@@ -177,6 +178,10 @@ func (r *Resolver) CallerSide(tx store.Tx, id *Identity, in *authz.Input, ctx po
 	org, err := r.org(tx, c.Account, "SERVICE_CONTROL_POLICY", policy.SCP)
 	if err != nil {
 		return err
+	}
+	if org.closed {
+		// A closed account's principals can no longer act, whatever their credentials.
+		return fmt.Errorf("account %s is closed: %w", c.Account, ErrNoEntity)
 	}
 	in.SCPs, in.ManagementAccount = org.levels, org.mgmt
 	if org.orgID != "" {
@@ -270,7 +275,13 @@ func (r *Resolver) org(tx store.Tx, account, typ string, kind policy.Kind) (*org
 	if err != nil {
 		return nil, err
 	}
-	o := &orgSide{levels, mgmt, path, orgID}
+	o := &orgSide{levels: levels, mgmt: mgmt, path: path, orgID: orgID}
+	var acct Account
+	if err := tx.Get(KindAccount, account, &acct); err == nil {
+		o.closed = acct.Closed()
+	} else if !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
 	r.orgs.Put(tx.Generation(), key, o)
 	return o, nil
 }

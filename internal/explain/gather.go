@@ -78,8 +78,13 @@ func (c *Case) note(format string, args ...any) {
 // SessionName is the session explain gives a role named as principal.
 const SessionName = "iamlocal-explain"
 
-// ParsePrincipal reads a principal ARN; a role ARN stands for a session of the role.
+// ParsePrincipal reads a principal ARN; a role ARN stands for a session of the role,
+// an OIDC provider ARN (or a provider AWS federates with built in, such as
+// accounts.google.com) for a web identity it vouches for.
 func ParsePrincipal(s string) (policy.Caller, error) {
+	if c, ok := webIdentityCaller(s); ok {
+		return c, nil // webidentity.go
+	}
 	if parts := strings.SplitN(s, ":", 6); len(parts) == 6 && parts[2] == "iam" && strings.HasPrefix(parts[5], "role/") {
 		name := parts[5][strings.LastIndexByte(parts[5], '/')+1:]
 		c, err := policy.ParseCaller(fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", parts[1], parts[4], name, SessionName))
@@ -195,6 +200,9 @@ func Gather(ctx context.Context, src Source, q Query) (*Case, error) {
 func (c *Case) principalSide(ctx context.Context, src Source) error {
 	caller := &c.Request.Caller
 	rctx := c.Request.Context
+	if caller.Kind == policy.WebIdentity {
+		return nil // an identity provider has no policies of its own, and SCPs do not limit it
+	}
 	switch caller.Kind {
 	case policy.User:
 		u, err := src.User(ctx, caller.Account, caller.Name)

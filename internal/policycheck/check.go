@@ -146,7 +146,7 @@ func (c *statementCheck) action(a policy.Located) {
 	if c.services != nil {
 		c.services[strings.ToLower(svc)] = true
 	}
-	matched := expandAction(svc, name)
+	matched := awsdata.ExpandAction(svc, name)
 	if len(matched) == 0 {
 		c.resolved = false
 		msg := fmt.Sprintf("The action %s does not exist.", a.Value)
@@ -167,51 +167,6 @@ func (c *statementCheck) action(a policy.Located) {
 type namedAction struct {
 	service string
 	*awsdata.Action
-}
-
-// expandAction lists the actions of a service that an action name pattern (GetObject,
-// Get*, *) names, without regard to case.
-func expandAction(svc, pattern string) []*awsdata.Action {
-	if !strings.ContainsAny(pattern, "*?") {
-		if a, ok := awsdata.LookupAction(svc + ":" + pattern); ok {
-			return []*awsdata.Action{a}
-		}
-		return nil
-	}
-	p := strings.ToLower(pattern)
-	var out []*awsdata.Action
-	for _, a := range awsdata.ServiceActions(svc) {
-		if glob(p, strings.ToLower(a.Name)) {
-			out = append(out, a)
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-	return out
-}
-
-// glob matches s against a pattern with * and ?.
-func glob(p, s string) bool {
-	pi, si, star, mark := 0, 0, -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
 }
 
 // nearestAction suggests the action of the service closest to a mistyped name, or "".

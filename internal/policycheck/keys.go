@@ -113,7 +113,7 @@ func lookupKey(key string) (*keyDef, bool) {
 		return d, true
 	}
 	for _, t := range ix.templates {
-		if glob(t.glob, lower) {
+		if awsdata.Glob(t.glob, lower) {
 			return t.def, true
 		}
 	}

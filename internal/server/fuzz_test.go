@@ -25,6 +25,9 @@ func FuzzQueryActions(f *testing.F) {
 		"Action=GetSessionToken&Version=2011-06-15&DurationSeconds=-1",
 		"Action=GetAccessKeyInfo&Version=2011-06-15&AccessKeyId=AKIA",
 		"Action=CreateRole&Version=2010-05-08&RoleName=r&AssumeRolePolicyDocument=%7B%7D",
+		"Action=AssumeRoleWithWebIdentity&Version=2011-06-15&RoleArn=arn:aws:iam::111111111111:role/x&RoleSessionName=s&WebIdentityToken=eyJhbGciOiJSUzI1NiJ9.e30.AAAA&ProviderId=www.amazon.com",
+		"Action=CreateOpenIDConnectProvider&Version=2010-05-08&Url=https://a.example.com/p&ClientIDList.member.1=x&ThumbprintList.member.2=y",
+		"Action=UpdateOpenIDConnectProviderThumbprint&Version=2010-05-08&OpenIDConnectProviderArn=arn:aws:iam::111111111111:oidc-provider/a&ThumbprintList=",
 		"Action=Nope&Version=2010-05-08",
 		"%%%",
 	}

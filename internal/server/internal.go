@@ -93,6 +93,8 @@ func (s *Server) serveIamlocal(w http.ResponseWriter, r *http.Request) {
 	case path == "/_iamlocal/health":
 		w.Header().Set("Content-Type", "application/json")
 		io.WriteString(w, `{"status":"ok"}`)
+	case strings.HasPrefix(path, "/_iamlocal/oidc/"):
+		s.serveOIDC(w, r) // oidc.go: public issuer documents, SigV4-signed mint and import
 	case strings.HasPrefix(path, outbound.PathPrefix):
 		// Outbound web identity federation's discovery documents: public, as AWS's are.
 		outbound.Serve(s.env.Store, w, r)

@@ -302,7 +302,23 @@ func authorize(c *service.Call, a *service.Action) error {
 			return err
 		}
 	}
-	return c.Authorize(service.Request{Action: a.IAMAction, Resource: resource, ResourceAccount: account, Context: ctx})
+	req := service.Request{Action: a.IAMAction, Resource: resource, ResourceAccount: account, Context: ctx}
+	if a.Grants != nil {
+		var err error
+		if req.Grants, err = a.Grants(c); err != nil {
+			return err
+		}
+	}
+	if a.ResourcePolicy != nil {
+		p, err := a.ResourcePolicy(c)
+		if err != nil {
+			return err
+		}
+		if p != nil {
+			req.ResourcePolicy, req.ResourceKind = p, authz.ResourcePolicy
+		}
+	}
+	return c.Authorize(req)
 }
 
 // sessionTokenLimits applies AWS's limits on GetSessionToken credentials: no IAM

@@ -70,13 +70,21 @@ type Action struct {
 	// Resource returns the resource ARN and the account that owns it; nil means "*"
 	// in the caller's account.
 	Resource func(c *Call) (arn, account string, err error)
+	// ResourcePolicy returns the resource-based policy of the resource that Resource
+	// names, for the engine's resource layer (Organizations' delegation policy); nil
+	// when the resource has none, as when the field is nil.
+	ResourcePolicy func(c *Call) (*policy.Policy, error)
 	// Context adds the request's condition keys (aws:RequestTag, iam:PermissionsBoundary…).
 	Context func(c *Call, ctx policy.Context) error
 	// Write runs the call in a read-write transaction.
 	Write bool
 	// Anonymous actions may be called without a signature (AssumeRoleWithWebIdentity).
 	Anonymous bool
-	Handle    func(c *Call) (any, error)
+	// Grants returns the permissions an account gives its principals beyond their
+	// policies (the password policy's AllowUsersToChangePassword); they join the
+	// caller's identity-based policies in the decision. nil: none.
+	Grants func(c *Call) ([]*policy.Policy, error)
+	Handle func(c *Call) (any, error)
 }
 
 // Call is one API call in progress.
@@ -124,6 +132,8 @@ type Request struct {
 	Context         policy.Context
 	ResourcePolicy  *policy.Policy
 	ResourceKind    authz.ResourcePolicyKind
+	// Grants are identity-based policies the caller's account grants it (Action.Grants).
+	Grants []*policy.Policy
 }
 
 // Decide asks the engine about a request by the caller: it gathers the caller's
@@ -152,6 +162,7 @@ func (c *Call) decide(req Request) (*authz.Decision, *authz.Input, *policy.Reque
 		if err := c.Env.Resolver.CallerSide(c.Tx, c.Identity, in, ctx, c.Now); err != nil {
 			return nil, nil, nil, err
 		}
+		in.Identity = append(in.Identity, req.Grants...)
 	} else {
 		pr.Caller = policy.Caller{Kind: policy.Anonymous, Arn: "anonymous"}
 	}

@@ -50,12 +50,14 @@ type Claims struct {
 	MFA               bool              `json:"mfa,omitempty"`
 	Chained           bool              `json:"ch,omitempty"` // issued to a role session (role chaining)
 	ViaInstance       string            `json:"i,omitempty"`  // EC2 instance id for instance-profile sessions
+	// Context holds condition keys the session brings to every request (lower case):
+	// web identity's aws:FederatedProvider and its provider's keys, such as
+	// token.actions.githubusercontent.com:sub (AssumeRoleWithWebIdentity); SAML's
+	// saml:sub, saml:sub_type and saml:namequalifier; AssumeRoot's aws:AssumedRoot.
+	Context map[string][]string `json:"ctx,omitempty"`
 
 	// MFAAt is when MFA was authenticated, for aws:MultiFactorAuthAge.
 	MFAAt time.Time `json:"mfat,omitzero"`
-	// Context holds condition keys the session brings to every request: SAML's
-	// saml:sub, saml:sub_type and saml:namequalifier, and aws:AssumedRoot.
-	Context map[string][]string `json:"ctx,omitempty"`
 
 	IssuedAt time.Time `json:"iat"`
 	Expires  time.Time `json:"exp"`

@@ -46,24 +46,17 @@ var credentialReportHeader = []string{"user", "arn", "user_creation_time", "pass
 	"access_key_2_active", "access_key_2_last_rotated", "access_key_2_last_used_date", "access_key_2_last_used_region", "access_key_2_last_used_service",
 	"cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated"}
 
-// Credentials a report reads beyond users and access keys. Login profiles, signing
-// certificates and MFA devices are kept by other parts of IAM; these functions are
-// where the report reads them, and answer "none" until those kinds exist.
+// Credentials a report reads beyond users and access keys: login profiles
+// (passwordOf, loginprofile.go) and signing certificates (certsOf, certs.go) are
+// kept by other parts of IAM; mfaActive is where the report reads MFA devices, and
+// answers "none" until that kind exists.
 var (
-	// loginProfile reports whether a user has a password, when it was last set and
-	// used (zero: never), and when it must next be changed (zero: no rotation).
-	loginProfile = func(tx store.Tx, account, user string) (has bool, changed, used, next time.Time, err error) {
-		return false, time.Time{}, time.Time{}, time.Time{}, nil
-	}
-	// signingCerts lists a user's signing certificates: active or not, and when
-	// each was uploaded.
-	signingCerts = func(tx store.Tx, account, user string) ([]credential, error) { return nil, nil }
 	// mfaActive reports whether a user ("" for the root user) has an MFA device.
 	mfaActive = func(tx store.Tx, account, user string) (bool, error) { return false, nil }
 )
 
-// credential is one signing certificate as the report sees it.
-type credential struct {
+// reportCert is one signing certificate as the report sees it.
+type reportCert struct {
 	Active  bool
 	Created time.Time
 }
@@ -94,7 +87,7 @@ func keyColumns(keys []directory.AccessKey, i int) []string {
 	return cols
 }
 
-func certColumns(certs []credential, i int) []string {
+func certColumns(certs []reportCert, i int) []string {
 	if i >= len(certs) {
 		return []string{"false", "N/A"}
 	}
@@ -130,7 +123,12 @@ func buildCredentialReport(tx store.Tx, account string) ([]byte, error) {
 		"not_supported", "not_supported", reportBool(mfa)}
 	row = append(row, keyColumns(keys, 0)...)
 	row = append(row, keyColumns(keys, 1)...)
-	row = append(row, "false", "N/A", "false", "N/A")
+	rootCerts, err := certsOf(tx, account, "")
+	if err != nil {
+		return nil, err
+	}
+	row = append(row, certColumns(rootCerts, 0)...)
+	row = append(row, certColumns(rootCerts, 1)...)
 	w.Write(row)
 	err = tx.Scan(directory.KindUser, account+"/", "", 0, func(_ string, data []byte) (bool, error) {
 		var u directory.User
@@ -152,7 +150,7 @@ func buildCredentialReport(tx store.Tx, account string) ([]byte, error) {
 }
 
 func userReportRow(tx store.Tx, account string, u *directory.User) ([]string, error) {
-	has, changed, used, next, err := loginProfile(tx, account, u.Name)
+	has, changed, used, next, err := passwordOf(tx, account, u.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -170,7 +168,7 @@ func userReportRow(tx store.Tx, account string, u *directory.User) ([]string, er
 	if err != nil {
 		return nil, err
 	}
-	certs, err := signingCerts(tx, account, u.Name)
+	certs, err := certsOf(tx, account, u.Name)
 	if err != nil {
 		return nil, err
 	}

@@ -2,7 +2,6 @@ package iam
 
 import (
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/iamlocal/iamlocal/internal/directory"
@@ -13,7 +12,6 @@ import (
 func init() {
 	register(
 		&service.Action{Name: "GetAccountAuthorizationDetails", IAMAction: "iam:GetAccountAuthorizationDetails", Handle: getAccountAuthorizationDetails},
-		&service.Action{Name: "GetAccountSummary", IAMAction: "iam:GetAccountSummary", Handle: getAccountSummary},
 	)
 }
 
@@ -258,62 +256,4 @@ func (d *details) profilesByRole() (map[string][]profileXML, error) {
 		return err == nil, err
 	})
 	return out, err
-}
-
-type summaryEntry struct {
-	Key   string `xml:"key"`
-	Value int    `xml:"value"`
-}
-
-type accountSummaryResult struct {
-	SummaryMap []summaryEntry `xml:"SummaryMap>entry"`
-}
-
-// summaryQuotas are IAM's default quotas as GetAccountSummary reports them.
-var summaryQuotas = map[string]int{
-	"UsersQuota": 5000, "GroupsQuota": 300, "RolesQuota": 1000, "PoliciesQuota": 1500, "InstanceProfilesQuota": 1000,
-	"ServerCertificatesQuota": 20, "UserPolicySizeQuota": 2048, "GroupPolicySizeQuota": 5120, "RolePolicySizeQuota": 10240,
-	"PolicySizeQuota": managedPolicyMaxSize, "AssumeRolePolicySizeQuota": trustPolicyMaxSize, "GroupsPerUserQuota": maxGroupsPerUser,
-	"SigningCertificatesPerUserQuota": 2, "AccessKeysPerUserQuota": maxAccessKeys, "AttachedPoliciesPerUserQuota": maxAttached,
-	"AttachedPoliciesPerGroupQuota": maxAttached, "AttachedPoliciesPerRoleQuota": maxAttached,
-	"VersionsPerPolicyQuota": maxPolicyVersions, "PolicyVersionsInUseQuota": 10000,
-	"ServerCertificates": 0, "MFADevices": 0, "MFADevicesInUse": 0, "AccountMFAEnabled": 0, "AccountPasswordPresent": 0,
-	"AccountSigningCertificatesPresent": 0, "Providers": 0, "GlobalEndpointTokenVersion": 1,
-}
-
-func getAccountSummary(c *service.Call) (any, error) {
-	m := map[string]int{}
-	for k, v := range summaryQuotas {
-		m[k] = v
-	}
-	counts := []struct{ key, kind string }{
-		{"Users", directory.KindUser}, {"Groups", directory.KindGroup}, {"Roles", directory.KindRole},
-		{"InstanceProfiles", directory.KindInstanceProfile},
-	}
-	for _, s := range counts {
-		n, err := count(c.Tx, s.kind, c.Account()+"/")
-		if err != nil {
-			return nil, err
-		}
-		m[s.key] = n
-	}
-	local, err := scopedPolicies(c.Tx, c.Account(), "Local")
-	if err != nil {
-		return nil, err
-	}
-	m["Policies"] = len(local)
-	for _, mp := range local {
-		m["PolicyVersionsInUse"] += len(mp.Versions)
-	}
-	keys, err := listKeys(c.Tx, c.Account(), "")
-	if err != nil {
-		return nil, err
-	}
-	m["AccountAccessKeysPresent"] = min(len(keys), 1)
-	res := &accountSummaryResult{}
-	for k, v := range m {
-		res.SummaryMap = append(res.SummaryMap, summaryEntry{k, v})
-	}
-	sort.Slice(res.SummaryMap, func(i, j int) bool { return res.SummaryMap[i].Key < res.SummaryMap[j].Key })
-	return res, nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/service"
+	"github.com/iamlocal/iamlocal/internal/store"
 )
 
 // maxGroupsPerUser is how many groups a user may belong to.
@@ -31,6 +32,8 @@ func init() {
 			Resource: groupEntity.resource, Handle: removeUserFromGroup},
 		&service.Action{Name: "ListGroupsForUser", IAMAction: "iam:ListGroupsForUser",
 			Resource: userEntity.resource, Context: userEntity.context(false), Handle: listGroupsForUser},
+		&service.Action{Name: "UpdateGroup", IAMAction: "iam:UpdateGroup", Write: true,
+			Resource: groupEntity.resource, Handle: updateGroup},
 	)
 }
 
@@ -116,27 +119,13 @@ type listGroupsResult struct {
 }
 
 func listGroups(c *service.Call) (any, error) {
-	in := newInput(c)
-	prefix := in.pathPrefix()
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	p, err := readPage(c)
-	if err != nil {
-		return nil, err
-	}
 	res := &listGroupsResult{}
-	res.IsTruncated, res.Marker, err = scanPage(c.Tx, directory.KindGroup, c.Account()+"/", p, func(data []byte) (bool, error) {
-		var g directory.Group
-		if err := jsonUnmarshal(data, &g); err != nil {
-			return false, err
-		}
-		if !strings.HasPrefix(g.Path, prefix) {
-			return false, nil
-		}
-		res.Groups.Member = append(res.Groups.Member, newGroupXML(&g.Principal))
-		return true, nil
-	})
+	var err error
+	res.IsTruncated, res.Marker, err = listByPath(c, directory.KindGroup, func(g *directory.Group) string { return g.Path },
+		func(g *directory.Group) error {
+			res.Groups.Member = append(res.Groups.Member, newGroupXML(&g.Principal))
+			return nil
+		})
 	return res, err
 }
 
@@ -248,4 +237,91 @@ func listGroupsForUser(c *service.Call) (any, error) {
 		res.Groups.Member = append(res.Groups.Member, newGroupXML(g.Principal))
 	}
 	return res, nil
+}
+
+// updateGroup renames a group or changes its path, keeping its members and
+// policies. AWS: "The person making the request (the principal), must have
+// permission to change the group with the old name and the new name."
+func updateGroup(c *service.Call) (any, error) {
+	in := newInput(c)
+	name := in.name("GroupName", 128)
+	newName := in.optName("NewGroupName", 128)
+	newPath := ""
+	if c.Params.Has("NewPath") {
+		newPath = in.path("NewPath")
+	}
+	if err := in.err(); err != nil {
+		return nil, err
+	}
+	g, err := groupEntity.load(c.Tx, c.Account(), name)
+	if err != nil {
+		return nil, err
+	}
+	oldName, oldKey := g.Name, g.key
+	if newPath != "" {
+		g.Path = newPath
+	}
+	if newName != "" {
+		g.Name, g.key = newName, directory.NameKey(g.Account, newName)
+	}
+	g.Arn = arn(g.Account, "group", g.Path, g.Name)
+	if err := c.Authorize(service.Request{Action: "iam:UpdateGroup", Resource: g.Arn, ResourceAccount: g.Account}); err != nil {
+		return nil, err
+	}
+	if g.key != oldKey {
+		exists, err := has(c.Tx, directory.KindGroup, g.key)
+		if err != nil {
+			return nil, err
+		}
+		if exists {
+			return nil, alreadyExists("Group with name %s already exists.", newName)
+		}
+		if _, err := c.Tx.Delete(directory.KindGroup, oldKey); err != nil {
+			return nil, err
+		}
+	}
+	if oldName != g.Name {
+		if err := moveMembers(c.Tx, g, oldName, oldKey); err != nil {
+			return nil, err
+		}
+		if err := g.reindex(c.Tx, oldName); err != nil {
+			return nil, err
+		}
+	}
+	return nil, g.save(c.Tx)
+}
+
+// moveMembers follows a group's rename: its member index and its users' lists.
+func moveMembers(tx store.Tx, g *loaded, oldName, oldKey string) error {
+	var users []string
+	err := tx.Scan(groupMemberIndex, oldKey+"/", "", 0, func(_ string, data []byte) (bool, error) {
+		var u string
+		if err := jsonUnmarshal(data, &u); err != nil {
+			return false, err
+		}
+		users = append(users, u)
+		return true, nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, name := range users {
+		if _, err := tx.Delete(groupMemberIndex, memberKey(g.Account, oldName, name)); err != nil {
+			return err
+		}
+		if err := tx.Put(groupMemberIndex, memberKey(g.Account, g.Name, name), name); err != nil {
+			return err
+		}
+		u, err := userEntity.load(tx, g.Account, name)
+		if err != nil {
+			return err
+		}
+		if i := groupIndex(u.user.Groups, oldName); i >= 0 {
+			u.user.Groups[i] = g.Name
+		}
+		if err := u.save(tx); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -105,29 +105,14 @@ func arn(account, kind, path, name string) string {
 // isoTime formats times as IAM does.
 func isoTime(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
-// readTags reads Tags.member.N.{Key,Value} with IAM's limits.
+// readTags reads Tags.member.N.{Key,Value} with IAM's limits and tagListType's
+// constraints (tags.go).
 func readTags(c *service.Call) ([]directory.Tag, error) {
 	raw, err := c.Params.Structs("Tags")
 	if err != nil {
 		return nil, err
 	}
-	if len(raw) > 50 {
-		return nil, limitExceeded("The number of tags has reached the maximum limit of 50.")
-	}
-	var v validation
-	seen := map[string]bool{}
-	var tags []directory.Tag
-	for i, t := range raw {
-		k, val := t["Key"], t["Value"]
-		v.Check(len(k) >= 1 && len(k) <= 128, k, fmt.Sprintf("tags.%d.member.key", i+1), "have length less than or equal to 128")
-		v.Check(len(val) <= 256, val, fmt.Sprintf("tags.%d.member.value", i+1), "have length less than or equal to 256")
-		if seen[strings.ToLower(k)] {
-			return nil, invalidInput("Duplicate tag keys found. Please note that Tag keys are case insensitive.")
-		}
-		seen[strings.ToLower(k)] = true
-		tags = append(tags, directory.Tag{Key: k, Value: val})
-	}
-	return tags, v.Err()
+	return checkTags(raw)
 }
 
 // tagContext adds aws:RequestTag/* and aws:TagKeys for the tags of a request.
@@ -441,4 +426,29 @@ func optTags(tags []directory.Tag) *list[tagXML] {
 		return nil
 	}
 	return &list[tagXML]{tagsXML(tags)}
+}
+
+// listByPath pages through the caller's objects of a kind (keyed "<account>/…")
+// whose path starts with the request's PathPrefix, calling add for each one kept;
+// it reports whether more remain and the marker to continue from.
+func listByPath[T any](c *service.Call, kind string, path func(*T) string, add func(*T) error) (truncated bool, marker string, err error) {
+	in := newInput(c)
+	prefix := in.pathPrefix()
+	if err := in.err(); err != nil {
+		return false, "", err
+	}
+	p, err := readPage(c)
+	if err != nil {
+		return false, "", err
+	}
+	return scanPage(c.Tx, kind, c.Account()+"/", p, func(data []byte) (bool, error) {
+		obj := new(T)
+		if err := jsonUnmarshal(data, obj); err != nil {
+			return false, err
+		}
+		if !strings.HasPrefix(path(obj), prefix) {
+			return false, nil
+		}
+		return true, add(obj)
+	})
 }

@@ -281,7 +281,7 @@ func statementMayCover(st *policy.Statement, prefix string) bool {
 // allowedServices lists the service namespaces some grant allows, sorted.
 func allowedServices(grants []grant) []string {
 	var out []string
-	for _, p := range awsdata.Prefixes() {
+	for _, p := range awsdata.ServicePrefixes() {
 		acts := awsdata.ServiceActions(p)
 		for i := range grants {
 			if grants[i].allows(p, acts) {

@@ -47,7 +47,6 @@ func init() {
 		&service.Action{Name: "GetMFADevice", IAMAction: "iam:GetMFADevice",
 			Resource: mfaUserResource, Context: userEntity.context(false), Handle: getMFADevice},
 	)
-	mfaTaggable.register("MFADevice")
 	// The credential report's mfa_active column reads the devices.
 	mfaActive = mfa.UserHasDevice
 }
@@ -440,18 +439,13 @@ func getMFADevice(c *service.Call) (any, error) {
 	return &getMFADeviceResult{UserName: d.User, SerialNumber: d.SerialNumber, EnableDate: isoTime(d.EnableDate)}, nil
 }
 
-// mfaTaggable tags virtual MFA devices.
-var mfaTaggable = &taggable{
-	resource: mfaResource, context: mfaContext,
-	load: func(c *service.Call, in *input) (*[]directory.Tag, func() error, error) {
-		serial := in.serial()
-		if err := in.err(); err != nil {
-			return nil, nil, err
-		}
+// mfaTaggable is the virtual MFA devices' row of the taggables table.
+var mfaTaggable = &taggable{title: "MFADevice", param: "SerialNumber", resource: mfaResource,
+	read: func(in *input) string { return in.serial() },
+	open: func(c *service.Call, serial string) (*tagSet, error) {
 		d, err := loadDevice(c, serial)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return &d.Tags, func() error { return mfa.Save(c.Tx, d) }, nil
-	},
-}
+		return &tagSet{tags: &d.Tags, save: func() error { return mfa.Save(c.Tx, d) }}, nil
+	}}

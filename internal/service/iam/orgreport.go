@@ -173,7 +173,7 @@ func generateOrganizationsAccessReport(c *service.Call) (any, error) {
 	var services []string
 	switch {
 	case mgmt:
-		services = awsdata.Prefixes()
+		services = awsdata.ServicePrefixes()
 	case policyDoc != nil:
 		services = allowedServices(scpGrants(c, []directory.OrgPolicy{*policyDoc}))
 	default:

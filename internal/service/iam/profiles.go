@@ -139,28 +139,14 @@ type listProfilesResult struct {
 }
 
 func listInstanceProfiles(c *service.Call) (any, error) {
-	in := newInput(c)
-	prefix := in.pathPrefix()
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	pg, err := readPage(c)
-	if err != nil {
-		return nil, err
-	}
 	res := &listProfilesResult{}
-	res.IsTruncated, res.Marker, err = scanPage(c.Tx, directory.KindInstanceProfile, c.Account()+"/", pg, func(data []byte) (bool, error) {
-		var p directory.InstanceProfile
-		if err := jsonUnmarshal(data, &p); err != nil {
-			return false, err
-		}
-		if !strings.HasPrefix(p.Path, prefix) {
-			return false, nil
-		}
-		x, err := newProfileXML(c.Tx, &p)
-		res.InstanceProfiles.Member = append(res.InstanceProfiles.Member, x)
-		return err == nil, err
-	})
+	var err error
+	res.IsTruncated, res.Marker, err = listByPath(c, directory.KindInstanceProfile, func(p *directory.InstanceProfile) string { return p.Path },
+		func(p *directory.InstanceProfile) error {
+			x, err := newProfileXML(c.Tx, p)
+			res.InstanceProfiles.Member = append(res.InstanceProfiles.Member, x)
+			return err
+		})
 	return res, err
 }
 

@@ -193,27 +193,13 @@ type listRolesResult struct {
 }
 
 func listRoles(c *service.Call) (any, error) {
-	in := newInput(c)
-	prefix := in.pathPrefix()
-	if err := in.err(); err != nil {
-		return nil, err
-	}
-	p, err := readPage(c)
-	if err != nil {
-		return nil, err
-	}
 	res := &listRolesResult{}
-	res.IsTruncated, res.Marker, err = scanPage(c.Tx, directory.KindRole, c.Account()+"/", p, func(data []byte) (bool, error) {
-		var r directory.Role
-		if err := jsonUnmarshal(data, &r); err != nil {
-			return false, err
-		}
-		if !strings.HasPrefix(r.Path, prefix) {
-			return false, nil
-		}
-		res.Roles.Member = append(res.Roles.Member, newRoleXML(&r, false))
-		return true, nil
-	})
+	var err error
+	res.IsTruncated, res.Marker, err = listByPath(c, directory.KindRole, func(r *directory.Role) string { return r.Path },
+		func(r *directory.Role) error {
+			res.Roles.Member = append(res.Roles.Member, newRoleXML(r, false))
+			return nil
+		})
 	return res, err
 }
 

@@ -66,7 +66,9 @@ func TestCreateRoleValidation(t *testing.T) {
 	for i := range 51 {
 		tags = append(tags, types.Tag{Key: aws.String(fmt.Sprint("k", i)), Value: aws.String("v")})
 	}
-	wantErr(t, create(&iam.CreateRoleInput{Tags: tags}), "LimitExceeded", 409, "The number of tags has reached the maximum limit of 50.")
+	// More than 50 tags in one request break tagListType's constraint (max 50).
+	wantErr(t, create(&iam.CreateRoleInput{Tags: tags}), "ValidationError", 400,
+		"1 validation error detected: Value at 'tags' failed to satisfy constraint: Member must have length less than or equal to 50")
 	wantErr(t, create(&iam.CreateRoleInput{PermissionsBoundary: aws.String("arn:aws:iam::aws:policy/NoSuchPolicy")}), "NoSuchEntity", 404,
 		"Scope ARN: arn:aws:iam::aws:policy/NoSuchPolicy does not exist or is not attachable.")
 	// The service-linked roles' path is AWS's (answer as seen from IAM, e.g. in

@@ -44,7 +44,6 @@ func init() {
 		&service.Action{Name: "DeleteSAMLProvider", IAMAction: "iam:DeleteSAMLProvider", Write: true,
 			Resource: samlProviderResource, Context: samlProviderContext, Handle: deleteSAMLProvider},
 	)
-	samlTaggable.register("SAMLProvider")
 }
 
 func samlProviderArn(account, name string) string {
@@ -72,13 +71,18 @@ func samlProviderContext(c *service.Call, ctx policy.Context) error {
 	return nil
 }
 
-// readSAMLProviderArn validates SAMLProviderArn and loads the provider, with IAM's
-// NoSuchEntity ("Manifest not found for arn …") when it does not exist.
+// loadSAMLProvider validates SAMLProviderArn and loads the provider.
 func loadSAMLProvider(c *service.Call, in *input) (*directory.SAMLProvider, error) {
 	arn := in.arn("SAMLProviderArn")
 	if err := in.err(); err != nil {
 		return nil, err
 	}
+	return findSAMLProvider(c, arn)
+}
+
+// findSAMLProvider loads the provider an ARN names, with IAM's NoSuchEntity
+// ("Manifest not found for arn …") when it does not exist.
+func findSAMLProvider(c *service.Call, arn string) (*directory.SAMLProvider, error) {
 	if _, _, ok := directory.SAMLProviderName(arn); !ok {
 		return nil, invalidInput("ARN %s is not valid.", arn)
 	}
@@ -340,14 +344,13 @@ func deleteSAMLProvider(c *service.Call) (any, error) {
 	return nil, err
 }
 
-// samlTaggable tags SAML providers.
-var samlTaggable = &taggable{
-	resource: samlProviderResource, context: samlProviderContext,
-	load: func(c *service.Call, in *input) (*[]directory.Tag, func() error, error) {
-		p, err := loadSAMLProvider(c, in)
+// samlTaggable is the SAML providers' row of the taggables table.
+var samlTaggable = &taggable{title: "SAMLProvider", param: "SAMLProviderArn", resource: samlProviderResource,
+	read: func(in *input) string { return in.arn("SAMLProviderArn") },
+	open: func(c *service.Call, arn string) (*tagSet, error) {
+		p, err := findSAMLProvider(c, arn)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		return &p.Tags, func() error { return saveSAMLProvider(c.Tx, p) }, nil
-	},
-}
+		return &tagSet{tags: &p.Tags, save: func() error { return saveSAMLProvider(c.Tx, p) }}, nil
+	}}

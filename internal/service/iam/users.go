@@ -56,8 +56,13 @@ func userResourceFromParams(c *service.Call) (string, string, error) {
 // UserName is omitted, as GetUser allows.
 func userResource(c *service.Call) (string, string, error) {
 	name := c.Params.Get("UserName")
-	if name == "" && c.Identity != nil && c.Identity.Caller.Kind == policy.User {
-		name = c.Identity.Caller.Name
+	if name == "" && c.Identity != nil {
+		switch c.Identity.Caller.Kind {
+		case policy.User:
+			name = c.Identity.Caller.Name
+		case policy.RootUser:
+			return rootArn(c.Account()), c.Account(), nil
+		}
 	}
 	var u directory.User
 	if err := c.Tx.Get(directory.KindUser, directory.NameKey(c.Account(), name), &u); err == nil {
@@ -143,16 +148,45 @@ type getUserResult struct {
 func getUser(c *service.Call) (any, error) {
 	name := c.Params.Get("UserName")
 	if name == "" {
-		if c.Identity.Caller.Kind != policy.User {
+		switch c.Identity.Caller.Kind {
+		case policy.User:
+			name = c.Identity.Caller.Name
+		case policy.RootUser:
+			return rootUser(c)
+		default:
 			return nil, invalidInput("Must specify userName when calling with non-User credentials")
 		}
-		name = c.Identity.Caller.Name
 	}
 	var u directory.User
 	if err := get(c.Tx, directory.KindUser, c.Account(), name, &u, "user"); err != nil {
 		return nil, err
 	}
 	return &getUserResult{newUserXML(&u, true)}, nil
+}
+
+// rootUser is GetUser's answer to the root user asking about itself: AWS returns
+// the account id as UserId, the root ARN and no user name or path (the CLI shows
+// {"User": {"UserId": "123456789012", "Arn": "arn:aws:iam::123456789012:root",
+// "CreateDate": …}} — botocore's User shape marks UserName and Path required, which
+// the SDKs do not enforce on responses). CreateDate is the account's creation (or
+// joining) date as iamlocal records it.
+func rootUser(c *service.Call) (any, error) {
+	acct := c.Account()
+	var a directory.Account
+	if err := c.Tx.Get(directory.KindAccount, acct, &a); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return nil, err
+	}
+	return &getRootUserResult{rootUserXML{UserID: acct, Arn: rootArn(acct), CreateDate: isoTime(a.JoinedAt)}}, nil
+}
+
+type rootUserXML struct {
+	UserID     string `xml:"UserId"`
+	Arn        string `xml:"Arn"`
+	CreateDate string `xml:"CreateDate"`
+}
+
+type getRootUserResult struct {
+	User rootUserXML `xml:"User"`
 }
 
 type listUsersResult struct {
@@ -203,12 +237,8 @@ func deleteUser(c *service.Call) (any, error) {
 	if err := userMFAConflict(c.Tx, l.Account, l.Name); err != nil {
 		return nil, err
 	}
-	n, err := count(c.Tx, userKeyIndex, l.key+"/")
-	if err != nil {
+	if err := userCredentials(c.Tx, l); err != nil {
 		return nil, err
-	}
-	if n > 0 {
-		return nil, deleteConflict("Cannot delete entity, must delete access keys first.")
 	}
 	if err := l.setBoundary(c.Tx, ""); err != nil {
 		return nil, err

@@ -22,6 +22,8 @@ func init() {
 		action("RemoveAccountFromOrganization", onAccount, true, removeAccountFromOrganization),
 		action("LeaveOrganization", onAny, true, leaveOrganization),
 		action("MoveAccount", onAccount, true, moveAccount),
+		action("CloseAccount", onAccount, true, closeAccount),
+		action("CreateGovCloudAccount", onAny, true, createGovCloudAccount),
 	)
 }
 
@@ -37,12 +39,20 @@ type accountOut struct {
 	Paths           []string `json:",omitempty"`
 }
 
-func newAccountOut(tx store.Tx, org *directory.Organization, a *directory.Account) (accountOut, error) {
+// newAccountOut describes an account. Status and State say ACTIVE, or SUSPENDED once
+// the account is closed; State becomes CLOSED when the 90 days after closure in
+// which AWS Support can reopen it are over ("Monitor the state of your AWS
+// accounts").
+func newAccountOut(tx store.Tx, org *directory.Organization, a *directory.Account, now time.Time) (accountOut, error) {
 	status := a.Status
 	if status == "" {
 		status = "ACTIVE"
 	}
-	out := accountOut{Id: a.ID, Arn: accountArn(org, a.ID), Email: a.Email, Name: a.Name, Status: status, State: status,
+	state := status
+	if a.Closed() && now.Sub(a.ClosedAt) > postClosurePeriod {
+		state = "CLOSED"
+	}
+	out := accountOut{Id: a.ID, Arn: accountArn(org, a.ID), Email: a.Email, Name: a.Name, Status: status, State: state,
 		JoinedMethod: a.JoinedMethod, JoinedTimestamp: stamp(a.JoinedAt)}
 	if a.ParentID != "" {
 		p, err := path(tx, org, a.ParentID)
@@ -88,52 +98,62 @@ type createAccountIn struct {
 	Tags                   []tagIn
 }
 
-// createAccount creates the account in the same transaction and records the outcome
-// for DescribeCreateAccountStatus; the response itself says IN_PROGRESS, as AWS's
-// does, so that callers keep their polling loops.
-func createAccount(c *service.Call) (any, error) {
+// newAccount is a validated CreateAccount or CreateGovCloudAccount request.
+type newAccount struct {
+	email, name, roleName string
+	tags                  []directory.Tag
+}
+
+// readCreateAccount checks the model's constraints of a CreateAccount request.
+func readCreateAccount(c *service.Call) (*directory.Organization, *newAccount, error) {
 	var in createAccountIn
 	org, err := decodeForManagement(c, &in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	email, err := need("Email", in.Email)
+	email, err := needLength("Email", in.Email, 6, 64)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkLength("Email", email, 6, 64); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if !emailPattern.MatchString(email) {
-		return nil, invalidInput("INVALID_PATTERN", "You provided a value for Email that is not a valid email address.")
+		return nil, nil, invalidInput("INVALID_PATTERN", "You provided a value for Email that is not a valid email address.")
 	}
-	name, err := need("AccountName", in.AccountName)
+	name, err := needLength("AccountName", in.AccountName, 1, 50)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkLength("AccountName", name, 1, 50); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := checkPattern("AccountName", name, accountNamePattern); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	roleName := defaultRoleName
 	if in.RoleName != nil {
 		roleName = *in.RoleName
 		if err := checkPattern("RoleName", roleName, roleNamePattern); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if strings.HasPrefix(roleName, "AWSServiceRoleFor") {
-			return nil, invalidInput("INVALID_ROLE_NAME", "A role name can't begin with the reserved prefix AWSServiceRoleFor.")
+			return nil, nil, invalidInput("INVALID_ROLE_NAME", "A role name can't begin with the reserved prefix AWSServiceRoleFor.")
 		}
 	}
 	if b := in.IamUserAccessToBilling; b != nil && *b != "ALLOW" && *b != "DENY" {
-		return nil, invalidInput("INVALID_ENUM", "You specified an invalid value for IamUserAccessToBilling: ALLOW or DENY.")
+		return nil, nil, invalidInput("INVALID_ENUM", "You specified an invalid value for IamUserAccessToBilling: ALLOW or DENY.")
 	}
 	tags, err := readTags(in.Tags)
 	if err != nil {
+		return nil, nil, err
+	}
+	return org, &newAccount{email, name, roleName, tags}, nil
+}
+
+// createAccount creates the account in the same transaction and records the outcome
+// for DescribeCreateAccountStatus; the response itself says IN_PROGRESS, as AWS's
+// does, so that callers keep their polling loops.
+func createAccount(c *service.Call) (any, error) {
+	org, na, err := readCreateAccount(c)
+	if err != nil {
 		return nil, err
 	}
+	email, name, roleName, tags := na.email, na.name, na.roleName, na.tags
 
 	st := &createStatus{ID: "car-" + directory.RandomLower(32), AccountName: name, Requested: c.Now.UTC()}
 	taken, err := emailTaken(c.Tx, email)
@@ -155,7 +175,7 @@ func createAccount(c *service.Call) (any, error) {
 		if err := c.Tx.Put(directory.KindAccount, id, a); err != nil {
 			return nil, err
 		}
-		if err := attachDefaults(c.Tx, org, id); err != nil {
+		if err := attachDefaults(c.Tx, org, id, c.Now); err != nil {
 			return nil, err
 		}
 		if err := createAccessRole(c.Tx, org.MasterAccountID, id, roleName, c.Now); err != nil {
@@ -205,6 +225,18 @@ func createAccessRole(tx store.Tx, mgmt, account, name string, now time.Time) er
 	// that ListEntitiesForPolicy and DetachRolePolicy see the attachment.
 	return tx.Put(iamAttachIndex, account+"|"+adminPolicyArn+"|"+directory.KindRole+"|"+strings.ToLower(name),
 		struct{ Kind, Name string }{directory.KindRole, name})
+}
+
+// createGovCloudAccount answers as AWS does for a management account that has no
+// associated account in the AWS GovCloud (US) Region — iamlocal has no GovCloud
+// partition: "To complete this operation, the management account must have an
+// associated account in the AWS GovCloud (US-West) Region" (ConstraintViolationException
+// reason MASTER_ACCOUNT_NOT_GOVCLOUD_ENABLED). The request is validated first.
+func createGovCloudAccount(c *service.Call) (any, error) {
+	if _, _, err := readCreateAccount(c); err != nil {
+		return nil, err
+	}
+	return nil, constraintViolation("MASTER_ACCOUNT_NOT_GOVCLOUD_ENABLED", "To complete this operation, the management account must have an associated account in the Amazon Web Services GovCloud (US-West) Region. For more information, see Organizations in the Amazon Web Services GovCloud User Guide.")
 }
 
 // iamAttachIndex is the IAM package's index of managed-policy attachments.
@@ -265,19 +297,7 @@ func listCreateAccountStatus(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(in.pageIn, items)
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		CreateAccountStatuses []createStatusOut
-		NextToken             *string `json:",omitempty"`
-	}{page, next}, nil
-}
-
-type accountsResult struct {
-	Accounts  []accountOut
-	NextToken *string `json:",omitempty"`
+	return page("CreateAccountStatuses", in.pageIn, items)
 }
 
 // listAccountsWhere lists the organization's accounts that keep returns true for.
@@ -287,18 +307,14 @@ func listAccountsWhere(c *service.Call, org *directory.Organization, in pageIn, 
 		if !keep(a) {
 			return nil
 		}
-		out, err := newAccountOut(c.Tx, org, a)
+		out, err := newAccountOut(c.Tx, org, a, c.Now)
 		items = append(items, keyed[accountOut]{a.ID, out})
 		return err
 	})
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(in, items)
-	if err != nil {
-		return nil, err
-	}
-	return &accountsResult{page, next}, nil
+	return page("Accounts", in, items)
 }
 
 func listAccounts(c *service.Call) (any, error) {
@@ -350,17 +366,24 @@ func memberAccount(c *service.Call, member string, v *string) (*directory.Accoun
 	return a, nil
 }
 
-func describeAccount(c *service.Call) (any, error) {
+// accountRequest reads a request whose one member, AccountId, names an account of
+// the organization, for the management account (or a delegate).
+func accountRequest(c *service.Call) (*directory.Organization, *directory.Account, error) {
 	var in struct{ AccountId *string }
 	org, err := decodeForManagement(c, &in)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	a, err := memberAccount(c, "AccountId", in.AccountId)
+	return org, a, err
+}
+
+func describeAccount(c *service.Call) (any, error) {
+	org, a, err := accountRequest(c)
 	if err != nil {
 		return nil, err
 	}
-	out, err := newAccountOut(c.Tx, org, a)
+	out, err := newAccountOut(c.Tx, org, a, c.Now)
 	if err != nil {
 		return nil, err
 	}
@@ -368,25 +391,25 @@ func describeAccount(c *service.Call) (any, error) {
 }
 
 // leave takes an account out of the organization: it keeps its IAM entities and
-// loses its policy attachments.
+// loses its policy attachments and its tags ("Amazon Web Services accounts outside
+// of an organization do not support tags"). A delegated administrator must be
+// deregistered first.
 func leave(tx store.Tx, org *directory.Organization, a *directory.Account) error {
 	if a.ID == org.MasterAccountID {
 		return orgError("MasterCannotLeaveOrganizationException", "You can't remove a management account from an organization. If you want the management account to become a member account in another organization, you must first delete the current organization of the management account.")
 	}
+	if err := checkNotDelegatedAdmin(tx, a.ID); err != nil {
+		return err
+	}
 	if err := detachAll(tx, a.ID); err != nil {
 		return err
 	}
-	a.ParentID, a.JoinedMethod, a.JoinedAt = "", "", time.Time{}
+	a.ParentID, a.JoinedMethod, a.JoinedAt, a.Tags = "", "", time.Time{}, nil
 	return tx.Put(directory.KindAccount, a.ID, a)
 }
 
 func removeAccountFromOrganization(c *service.Call) (any, error) {
-	var in struct{ AccountId *string }
-	org, err := decodeForManagement(c, &in)
-	if err != nil {
-		return nil, err
-	}
-	a, err := memberAccount(c, "AccountId", in.AccountId)
+	org, a, err := accountRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -471,4 +494,59 @@ func moveAccount(c *service.Call) (any, error) {
 		return nil, err
 	}
 	return struct{}{}, nil
+}
+
+// Closing accounts ("CloseAccount" in the API reference).
+const (
+	// postClosurePeriod is how long a closed account stays SUSPENDED, reopenable by
+	// AWS Support, before its State is CLOSED.
+	postClosurePeriod = 90 * 24 * time.Hour
+	// closeQuotaWindow is the rolling period of the close-account quota.
+	closeQuotaWindow = 30 * 24 * time.Hour
+)
+
+// closeQuota is how many member accounts an organization may close in a rolling 30
+// days: "the higher of either 250 or 20% of the member accounts in your
+// organization, up to a maximum of 1,000" (CloseAccount, API reference).
+func closeQuota(members int) int {
+	return min(max(250, members/5), 1000)
+}
+
+// closeAccount closes a member account at once: it stays in the organization with
+// Status and State SUSPENDED, and its principals can no longer act (the directory
+// refuses their credentials). AWS does it in the background and shows
+// PENDING_CLOSURE meanwhile; iamlocal, like CreateAccount, completes before the
+// first DescribeAccount (README.md).
+func closeAccount(c *service.Call) (any, error) {
+	org, a, err := accountRequest(c)
+	if err != nil {
+		return nil, err
+	}
+	if org.FeatureSet != "ALL" {
+		return nil, notAllFeatures()
+	}
+	if a.ID == org.MasterAccountID {
+		return nil, constraintViolation("CANNOT_CLOSE_MANAGEMENT_ACCOUNT", "You attempted to close the management account. To close the management account for the organization, you must first either remove or close all member accounts in the organization. Follow standard account closure process using root credentials.")
+	}
+	if a.Closed() {
+		return nil, orgError("AccountAlreadyClosedException", "You attempted to close an account that is already closed.")
+	}
+	members, closed := 0, 0
+	err = scanAccounts(c.Tx, func(x *directory.Account) error {
+		if x.ID != org.MasterAccountID {
+			members++
+		}
+		if x.Closed() && c.Now.Sub(x.ClosedAt) < closeQuotaWindow {
+			closed++
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if closed >= closeQuota(members) {
+		return nil, constraintViolation("CLOSE_ACCOUNT_QUOTA_EXCEEDED", "You have exceeded close account quota for the past 30 days.")
+	}
+	a.Status, a.ClosedAt = "SUSPENDED", c.Now.UTC()
+	return struct{}{}, c.Tx.Put(directory.KindAccount, a.ID, a)
 }

@@ -23,35 +23,62 @@ func init() {
 	)
 }
 
-// Handshake states.
+// Handshake states and actions.
 const (
-	stateOpen     = "OPEN"
-	stateAccepted = "ACCEPTED"
-	stateDeclined = "DECLINED"
-	stateCanceled = "CANCELED"
-	stateExpired  = "EXPIRED"
+	stateRequested = "REQUESTED"
+	stateOpen      = "OPEN"
+	stateAccepted  = "ACCEPTED"
+	stateDeclined  = "DECLINED"
+	stateCanceled  = "CANCELED"
+	stateExpired   = "EXPIRED"
+
+	actionInvite      = "INVITE"
+	actionEnableAll   = "ENABLE_ALL_FEATURES"
+	actionApproveAll  = "APPROVE_ALL_FEATURES"
+	actionTransfer    = "TRANSFER_RESPONSIBILITY"
+	partyOrganization = "ORGANIZATION"
+	partyAccount      = "ACCOUNT"
 )
 
-// handshake is the stored invitation of an account to the organization.
+// handshake is a stored handshake: an invitation to join the organization, a step of
+// enabling all features, or a responsibility transfer invitation.
 type handshake struct {
 	ID          string
 	Arn         string
 	OrgID       string
+	Action      string // "" is INVITE, as stored before other handshakes existed
 	State       string
 	Requested   time.Time
 	Expires     time.Time
 	PartyType   string // ACCOUNT or EMAIL, as the invitation named the account
 	PartyID     string
-	AccountID   string // the invited account
+	AccountID   string // the account that answers; "" when the organization itself does
+	ParentID    string // ENABLE_ALL_FEATURES and APPROVE_ALL_FEATURES: the request's handshake
+	TransferID  string // TRANSFER_RESPONSIBILITY: the transfer it proposes
 	Notes       string
 	MasterEmail string
 	MasterName  string
-	Tags        []directory.Tag // applied to the account when it joins
+	FeatureSet  string          // INVITE: the organization's, when invited ("" is ALL)
+	Tags        []directory.Tag // INVITE: applied to the account when it joins
+	// Parties and Resources describe the handshakes other than INVITE as they were
+	// made.
+	Parties   []partyOut             `json:",omitempty"`
+	Resources []handshakeResourceOut `json:",omitempty"`
 }
 
-// state is the handshake's state at a time: an open handshake expires.
+func (h *handshake) action() string {
+	if h.Action == "" {
+		return actionInvite
+	}
+	return h.Action
+}
+
+// pending reports a state that still awaits an answer.
+func pending(state string) bool { return state == stateOpen || state == stateRequested }
+
+// state is the handshake's state at a time: a pending handshake expires.
 func (h *handshake) state(now time.Time) string {
-	if h.State == stateOpen && now.After(h.Expires) {
+	if pending(h.State) && now.After(h.Expires) {
 		return stateExpired
 	}
 	return h.State
@@ -80,17 +107,25 @@ type handshakeOut struct {
 }
 
 func (h *handshake) out(now time.Time) handshakeOut {
-	out := handshakeOut{Id: h.ID, Arn: h.Arn, State: h.state(now), Action: "INVITE",
+	out := handshakeOut{Id: h.ID, Arn: h.Arn, State: h.state(now), Action: h.action(),
 		RequestedTimestamp: stamp(h.Requested), ExpirationTimestamp: stamp(h.Expires),
-		Parties: []partyOut{{h.OrgID, "ORGANIZATION"}, {h.PartyID, h.PartyType}},
-		Resources: []handshakeResourceOut{
-			{Value: h.OrgID, Type: "ORGANIZATION", Resources: []handshakeResourceOut{
-				{Value: h.MasterEmail, Type: "MASTER_EMAIL"},
-				{Value: h.MasterName, Type: "MASTER_NAME"},
-				{Value: "ALL", Type: "ORGANIZATION_FEATURE_SET"},
-			}},
-			{Value: h.PartyID, Type: h.PartyType},
-		}}
+		Parties: h.Parties, Resources: h.Resources}
+	if h.action() != actionInvite {
+		return out
+	}
+	featureSet := h.FeatureSet
+	if featureSet == "" {
+		featureSet = "ALL"
+	}
+	out.Parties = []partyOut{{h.OrgID, partyOrganization}, {h.PartyID, h.PartyType}}
+	out.Resources = []handshakeResourceOut{
+		{Value: h.OrgID, Type: partyOrganization, Resources: []handshakeResourceOut{
+			{Value: h.MasterEmail, Type: "MASTER_EMAIL"},
+			{Value: h.MasterName, Type: "MASTER_NAME"},
+			{Value: featureSet, Type: "ORGANIZATION_FEATURE_SET"},
+		}},
+		{Value: h.PartyID, Type: h.PartyType},
+	}
 	if h.Notes != "" {
 		out.Resources = append(out.Resources, handshakeResourceOut{Value: h.Notes, Type: "NOTES"})
 	}
@@ -101,52 +136,104 @@ type handshakeResult struct {
 	Handshake handshakeOut
 }
 
+// newHandshake stores a pending handshake of the organization under a new id.
+func newHandshake(c *service.Call, org *directory.Organization, h *handshake) error {
+	h.OrgID, h.Requested, h.Expires = org.ID, c.Now.UTC(), c.Now.Add(handshakeLifetime).UTC()
+	if h.State == "" {
+		h.State = stateOpen
+	}
+	for {
+		h.ID = "h-" + directory.RandomLower(10)
+		h.Arn = handshakeArn(org, h.action(), h.ID)
+		ok, err := c.Tx.Insert(directory.KindHandshake, h.ID, h)
+		if err != nil || ok {
+			return err
+		}
+	}
+}
+
+// partyIn is an invitation's Target member.
+type partyIn struct {
+	Id   *string
+	Type *string
+}
+
+// invitation is what an invitation names: the party as written, the account it is
+// (invitedAccount), notes and tags.
+type invitation struct {
+	partyID, partyType, notes string
+	tags                      []directory.Tag
+	account                   *directory.Account
+}
+
+// readInvitation reads the Target, Notes and Tags members of an invitation and finds
+// (or makes) the invited account.
+func readInvitation(c *service.Call, target *partyIn, notes *string, tags []tagIn) (*invitation, error) {
+	if target == nil {
+		return nil, invalidInput("INPUT_REQUIRED", "You must specify a value for Target.")
+	}
+	var in invitation
+	var err error
+	if in.partyID, err = need("Target.Id", target.Id); err != nil {
+		return nil, err
+	}
+	if in.partyType, err = need("Target.Type", target.Type); err != nil {
+		return nil, err
+	}
+	if notes != nil {
+		if err := checkLength("Notes", *notes, 0, 1024); err != nil {
+			return nil, err
+		}
+		in.notes = *notes
+	}
+	if in.tags, err = readTags(tags); err != nil {
+		return nil, err
+	}
+	in.account, err = invitedAccount(c.Tx, in.partyType, in.partyID)
+	return &in, err
+}
+
+// checkNotEnablingAllFeatures refuses, with refusal, what a pending request to
+// enable all features forbids.
+func checkNotEnablingAllFeatures(c *service.Call, org *directory.Organization, refusal error) error {
+	found := false
+	err := scanHandshakes(c.Tx, func(h *handshake) error {
+		found = found || (h.OrgID == org.ID && h.action() == actionEnableAll && h.ParentID == "" && pending(h.state(c.Now)))
+		return nil
+	})
+	if err == nil && found {
+		err = refusal
+	}
+	return err
+}
+
 func inviteAccountToOrganization(c *service.Call) (any, error) {
 	var in struct {
-		Target *struct {
-			Id   *string
-			Type *string
-		}
-		Notes *string
-		Tags  []tagIn
+		Target *partyIn
+		Notes  *string
+		Tags   []tagIn
 	}
 	org, err := decodeForManagement(c, &in)
 	if err != nil {
 		return nil, err
 	}
-	if in.Target == nil {
-		return nil, invalidInput("INPUT_REQUIRED", "You must specify a value for Target.")
-	}
-	partyID, err := need("Target.Id", in.Target.Id)
+	inv, err := readInvitation(c, in.Target, in.Notes, in.Tags)
 	if err != nil {
 		return nil, err
 	}
-	partyType, err := need("Target.Type", in.Target.Type)
-	if err != nil {
-		return nil, err
-	}
-	notes := ""
-	if in.Notes != nil {
-		notes = *in.Notes
-		if err := checkLength("Notes", notes, 0, 1024); err != nil {
-			return nil, err
-		}
-	}
-	tags, err := readTags(in.Tags)
-	if err != nil {
-		return nil, err
-	}
-	a, err := invitedAccount(c.Tx, partyType, partyID)
-	if err != nil {
-		return nil, err
-	}
+	a := inv.account
 	if a.ID == org.MasterAccountID || a.ParentID != "" {
 		return nil, withReason(orgError("HandshakeConstraintViolationException",
 			"The handshake request is invalid because the invited account is already a member of an organization."), "ALREADY_IN_AN_ORGANIZATION")
 	}
+	err = checkNotEnablingAllFeatures(c, org, withReason(orgError("HandshakeConstraintViolationException",
+		"You can't issue new invitations to join an organization while it's in the process of enabling all features. You can resume inviting accounts after you finalize the process when all accounts have agreed to the change."), "INVITE_DISABLED_DURING_ENABLE_ALL_FEATURES"))
+	if err != nil {
+		return nil, err
+	}
 	duplicate := false
 	err = scanHandshakes(c.Tx, func(h *handshake) error {
-		duplicate = duplicate || (h.OrgID == org.ID && h.AccountID == a.ID && h.state(c.Now) == stateOpen)
+		duplicate = duplicate || (h.OrgID == org.ID && h.action() == actionInvite && h.AccountID == a.ID && pending(h.state(c.Now)))
 		return nil
 	})
 	if err != nil {
@@ -155,28 +242,20 @@ func inviteAccountToOrganization(c *service.Call) (any, error) {
 	if duplicate {
 		return nil, orgError("DuplicateHandshakeException", "A handshake with the same action and target already exists: account %s has an open invitation from this organization.", a.ID)
 	}
-	if err := authorizeTags(c, org, tags, accountArn(org, a.ID)); err != nil {
+	if err := authorizeTags(c, org, inv.tags, accountArn(org, a.ID)); err != nil {
 		return nil, err
 	}
 	master, err := loadAccount(c.Tx, org.MasterAccountID)
 	if err != nil {
 		return nil, err
 	}
-	h := &handshake{OrgID: org.ID, State: stateOpen, Requested: c.Now.UTC(), Expires: c.Now.Add(handshakeLifetime).UTC(),
-		PartyType: partyType, PartyID: partyID, AccountID: a.ID, Notes: notes, MasterEmail: org.MasterEmail, Tags: tags}
+	h := &handshake{PartyType: inv.partyType, PartyID: inv.partyID, AccountID: a.ID, Notes: inv.notes, MasterEmail: org.MasterEmail,
+		FeatureSet: org.FeatureSet, Tags: inv.tags}
 	if master != nil {
 		h.MasterName = master.Name
 	}
-	for {
-		h.ID = "h-" + directory.RandomLower(10)
-		h.Arn = handshakeArn(org, h.ID)
-		ok, err := c.Tx.Insert(directory.KindHandshake, h.ID, h)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			break
-		}
+	if err := newHandshake(c, org, h); err != nil {
+		return nil, err
 	}
 	return &handshakeResult{h.out(c.Now)}, nil
 }
@@ -263,12 +342,12 @@ func loadHandshake(c *service.Call, v *string) (*handshake, *directory.Organizat
 	return &h, org, nil
 }
 
-// respond moves an open handshake to a final state, as its party may.
+// respond moves a pending handshake to a final state, as its party may.
 func respond(c *service.Call, h *handshake, to string) error {
 	switch now := h.state(c.Now); {
 	case now == to:
 		return orgError("HandshakeAlreadyInStateException", "The specified handshake is already in the requested state.")
-	case now != stateOpen:
+	case !pending(now):
 		return orgError("InvalidHandshakeTransitionException", "You can't perform the operation on the handshake in its current state (%s).", now)
 	}
 	h.State = to
@@ -283,37 +362,38 @@ func handshakeRequest(c *service.Call) (*handshake, *directory.Organization, err
 	return loadHandshake(c, in.HandshakeId)
 }
 
-// acceptHandshake joins the invited account to the organization, under the root,
-// with the full-access policies of the enabled types and no
-// OrganizationAccountAccessRole.
+// answerer is the account that accepts or declines a handshake: the invited account,
+// or the management account for the organization's own handshakes.
+func (h *handshake) answerer(org *directory.Organization) string {
+	if h.AccountID == "" {
+		return org.MasterAccountID
+	}
+	return h.AccountID
+}
+
+// acceptHandshake carries out what the handshake proposes, as its party accepts it.
 func acceptHandshake(c *service.Call) (any, error) {
 	h, org, err := handshakeRequest(c)
 	if err != nil {
 		return nil, err
 	}
-	if c.Account() != h.AccountID {
+	if c.Account() != h.answerer(org) {
 		return nil, accessDenied()
 	}
-	if h.state(c.Now) != stateOpen {
+	if !pending(h.state(c.Now)) {
 		return nil, respond(c, h, stateAccepted) // the error for the handshake's state
 	}
-	a, err := loadAccount(c.Tx, h.AccountID)
+	switch h.action() {
+	case actionInvite:
+		err = joinOrganization(c, org, h)
+	case actionEnableAll:
+		err = approveAllFeatures(c, org, h)
+	case actionApproveAll:
+		err = finishAllFeatures(c, org, h)
+	case actionTransfer:
+		err = setTransferStatus(c, h, transferAccepted)
+	}
 	if err != nil {
-		return nil, err
-	}
-	if a == nil {
-		return nil, fmt.Errorf("invited account %s is missing", h.AccountID)
-	}
-	if a.ParentID != "" {
-		return nil, withReason(orgError("HandshakeConstraintViolationException",
-			"The handshake request is invalid because the invited account is already a member of an organization."), "ALREADY_IN_AN_ORGANIZATION")
-	}
-	a.ParentID, a.JoinedMethod, a.JoinedAt = org.RootID, "INVITED", c.Now.UTC()
-	a.Tags = mergeTags(a.Tags, h.Tags)
-	if err := c.Tx.Put(directory.KindAccount, a.ID, a); err != nil {
-		return nil, err
-	}
-	if err := attachDefaults(c.Tx, org, a.ID); err != nil {
 		return nil, err
 	}
 	if err := respond(c, h, stateAccepted); err != nil {
@@ -322,15 +402,40 @@ func acceptHandshake(c *service.Call) (any, error) {
 	return &handshakeResult{h.out(c.Now)}, nil
 }
 
+// joinOrganization puts an invited account under the root, with the full-access
+// policies of the enabled types and no OrganizationAccountAccessRole.
+func joinOrganization(c *service.Call, org *directory.Organization, h *handshake) error {
+	a, err := loadAccount(c.Tx, h.AccountID)
+	if err != nil {
+		return err
+	}
+	if a == nil {
+		return fmt.Errorf("invited account %s is missing", h.AccountID)
+	}
+	if a.ParentID != "" {
+		return withReason(orgError("HandshakeConstraintViolationException",
+			"The handshake request is invalid because the invited account is already a member of an organization."), "ALREADY_IN_AN_ORGANIZATION")
+	}
+	a.ParentID, a.JoinedMethod, a.JoinedAt = org.RootID, "INVITED", c.Now.UTC()
+	a.Tags = mergeTags(a.Tags, h.Tags)
+	if err := c.Tx.Put(directory.KindAccount, a.ID, a); err != nil {
+		return err
+	}
+	return attachDefaults(c.Tx, org, a.ID, c.Now)
+}
+
 func declineHandshake(c *service.Call) (any, error) {
-	h, _, err := handshakeRequest(c)
+	h, org, err := handshakeRequest(c)
 	if err != nil {
 		return nil, err
 	}
-	if c.Account() != h.AccountID {
+	if c.Account() != h.answerer(org) {
 		return nil, accessDenied()
 	}
 	if err := respond(c, h, stateDeclined); err != nil {
+		return nil, err
+	}
+	if err := settle(c, h, stateDeclined); err != nil {
 		return nil, err
 	}
 	return &handshakeResult{h.out(c.Now)}, nil
@@ -347,7 +452,23 @@ func cancelHandshake(c *service.Call) (any, error) {
 	if err := respond(c, h, stateCanceled); err != nil {
 		return nil, err
 	}
+	if err := settle(c, h, stateCanceled); err != nil {
+		return nil, err
+	}
 	return &handshakeResult{h.out(c.Now)}, nil
+}
+
+// settle carries a declined or canceled handshake over to what it belongs to: the
+// transfer it proposed, or the request to enable all features and its other
+// handshakes.
+func settle(c *service.Call, h *handshake, to string) error {
+	switch h.action() {
+	case actionTransfer:
+		return setTransferStatus(c, h, to)
+	case actionEnableAll, actionApproveAll:
+		return settleAllFeatures(c, h, to)
+	}
+	return nil
 }
 
 func describeHandshake(c *service.Call) (any, error) {
@@ -356,7 +477,13 @@ func describeHandshake(c *service.Call) (any, error) {
 		return nil, err
 	}
 	if c.Account() != org.MasterAccountID && c.Account() != h.AccountID {
-		return nil, accessDenied()
+		acc, err := callerAccess(c, org, "DescribeHandshake")
+		if err != nil {
+			return nil, err
+		}
+		if !acc.delegated {
+			return nil, accessDenied()
+		}
 	}
 	return &handshakeResult{h.out(c.Now)}, nil
 }
@@ -370,34 +497,27 @@ type handshakesIn struct {
 }
 
 // listHandshakes lists, newest first, the handshakes that keep returns true for and
-// that the request's Filter selects.
+// that the request's Filter selects (an action type or a parent handshake, not both).
 func listHandshakes(c *service.Call, in *handshakesIn, keep func(*handshake) bool) (any, error) {
 	if f := in.Filter; f != nil {
-		if f.ActionType != nil && *f.ActionType != "INVITE" {
-			keep = func(*handshake) bool { return false } // iamlocal's handshakes are all invitations
+		if f.ActionType != nil && f.ParentHandshakeId != nil {
+			return nil, invalidInput("MAX_LIMIT_EXCEEDED_FILTER", "You can specify only one filter parameter for the operation.")
 		}
-		if f.ParentHandshakeId != nil {
-			keep = func(*handshake) bool { return false } // invitations have no parent handshake
+		base := keep
+		switch {
+		case f.ActionType != nil:
+			keep = func(h *handshake) bool { return base(h) && h.action() == *f.ActionType }
+		case f.ParentHandshakeId != nil:
+			keep = func(h *handshake) bool { return base(h) && h.ParentID == *f.ParentHandshakeId }
 		}
 	}
-	var items []keyed[handshakeOut]
-	err := scanHandshakes(c.Tx, func(h *handshake) error {
-		if keep(h) {
-			items = append(items, keyed[handshakeOut]{fmt.Sprintf("%020d/%s", 1<<62-h.Requested.UnixNano(), h.ID), h.out(c.Now)})
-		}
-		return nil
+	items, err := scanKind(c.Tx, directory.KindHandshake, "", func(h *handshake) (string, handshakeOut, bool) {
+		return fmt.Sprintf("%020d/%s", 1<<62-h.Requested.UnixNano(), h.ID), h.out(c.Now), keep(h)
 	})
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(in.pageIn, items)
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		Handshakes []handshakeOut
-		NextToken  *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("Handshakes", in.pageIn, items)
 }
 
 func listHandshakesForOrganization(c *service.Call) (any, error) {
@@ -414,6 +534,12 @@ func listHandshakesForAccount(c *service.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
+	org, err := loadOrg(c.Tx)
+	if err != nil {
+		return nil, err
+	}
 	account := c.Account()
-	return listHandshakes(c, &in, func(h *handshake) bool { return h.AccountID == account })
+	return listHandshakes(c, &in, func(h *handshake) bool {
+		return h.AccountID == account || (h.AccountID == "" && org != nil && h.OrgID == org.ID && account == org.MasterAccountID)
+	})
 }

@@ -148,7 +148,11 @@ func deleteOrganization(c *service.Call) (any, error) {
 	if members > 0 {
 		return nil, orgError("OrganizationNotEmptyException", "The organization isn't empty. To delete an organization, you must first remove all accounts except the management account.")
 	}
-	for _, kind := range []string{directory.KindOU, directory.KindOrgPolicy, directory.KindOrgAttachment, directory.KindHandshake, directory.KindCreateStatus} {
+	if err := checkNoActiveTransfer(c); err != nil {
+		return nil, err
+	}
+	for _, kind := range []string{directory.KindOU, directory.KindOrgPolicy, directory.KindOrgAttachment, directory.KindHandshake,
+		directory.KindCreateStatus, directory.KindServiceAccess, directory.KindDelegatedAdmin, directory.KindOrgResource, directory.KindTransfer} {
 		if err := deleteKind(c.Tx, kind); err != nil {
 			return nil, err
 		}
@@ -192,14 +196,7 @@ func listRoots(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	roots, next, err := paginate(in.pageIn, []keyed[rootOut]{{org.RootID, newRootOut(org)}})
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		Roots     []rootOut
-		NextToken *string `json:",omitempty"`
-	}{roots, next}, nil
+	return page("Roots", in.pageIn, []keyed[rootOut]{{org.RootID, newRootOut(org)}})
 }
 
 type policyTypeIn struct {
@@ -208,34 +205,39 @@ type policyTypeIn struct {
 }
 
 // readPolicyTypeRequest checks EnablePolicyType and DisablePolicyType requests.
-func readPolicyTypeRequest(c *service.Call) (*directory.Organization, string, error) {
+func readPolicyTypeRequest(c *service.Call) (*directory.Organization, string, policyType, error) {
 	var in policyTypeIn
 	if err := decode(c, &in); err != nil {
-		return nil, "", err
+		return nil, "", policyType{}, err
 	}
 	org, err := managementOrg(c)
 	if err != nil {
-		return nil, "", err
+		return nil, "", policyType{}, err
 	}
 	rootID, err := needID("RootId", in.RootId, rootIDPattern)
 	if err != nil {
-		return nil, "", err
+		return nil, "", policyType{}, err
 	}
 	typ, err := need("PolicyType", in.PolicyType)
 	if err != nil {
-		return nil, "", err
+		return nil, "", policyType{}, err
 	}
-	if err := checkPolicyType("PolicyType", typ); err != nil {
-		return nil, "", err
+	pt, err := checkPolicyType("PolicyType", typ)
+	if err != nil {
+		return nil, "", pt, err
 	}
 	if rootID != org.RootID {
-		return nil, "", orgError("RootNotFoundException", "We can't find a root with the RootId that you specified.")
+		return nil, "", pt, orgError("RootNotFoundException", "We can't find a root with the RootId that you specified.")
 	}
-	return org, typ, nil
+	return org, typ, pt, nil
 }
 
+// enablePolicyType enables a policy type in the root. An authorization policy type
+// starts from its AWS managed full-access policy alone on every root, OU and
+// account; a management policy type starts with nothing attached, and a type that a
+// service enforces needs that service's trusted access first.
 func enablePolicyType(c *service.Call) (any, error) {
-	org, typ, err := readPolicyTypeRequest(c)
+	org, typ, pt, err := readPolicyTypeRequest(c)
 	if err != nil {
 		return nil, err
 	}
@@ -245,7 +247,15 @@ func enablePolicyType(c *service.Call) (any, error) {
 	if enabled(org, typ) {
 		return nil, orgError("PolicyTypeAlreadyEnabledException", "The specified policy type is already enabled.")
 	}
-	// Enabling starts from the full-access policy alone on every target.
+	if pt.service != "" {
+		on, err := serviceAccessEnabled(c.Tx, pt.service)
+		if err != nil {
+			return nil, err
+		}
+		if !on {
+			return nil, constraintViolation("SERVICE_ACCESS_NOT_ENABLED", "You attempted to enable a policy type before you enabled service access. Call the EnableAWSServiceAccess API first for %s.", pt.service)
+		}
+	}
 	if err := detachType(c.Tx, typ); err != nil {
 		return nil, err
 	}
@@ -253,27 +263,29 @@ func enablePolicyType(c *service.Call) (any, error) {
 	if err := c.Tx.Put(directory.KindOrganization, "org", org); err != nil {
 		return nil, err
 	}
-	full, err := loadPolicy(c.Tx, fullAccessPolicy(typ))
-	if err != nil {
-		return nil, err
-	}
-	targets := []string{org.RootID}
-	if err := scanOUs(c.Tx, func(ou *directory.OU) error { targets = append(targets, ou.ID); return nil }); err != nil {
-		return nil, err
-	}
-	if err := scanAccounts(c.Tx, func(a *directory.Account) error { targets = append(targets, a.ID); return nil }); err != nil {
-		return nil, err
-	}
-	for _, t := range targets {
-		if err := attach(c.Tx, t, full); err != nil {
+	if pt.full != "" {
+		full, err := loadPolicy(c.Tx, pt.full)
+		if err != nil {
 			return nil, err
+		}
+		targets := []string{org.RootID}
+		if err := scanOUs(c.Tx, func(ou *directory.OU) error { targets = append(targets, ou.ID); return nil }); err != nil {
+			return nil, err
+		}
+		if err := scanAccounts(c.Tx, func(a *directory.Account) error { targets = append(targets, a.ID); return nil }); err != nil {
+			return nil, err
+		}
+		for _, t := range targets {
+			if err := attach(c.Tx, t, full, c.Now); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return &struct{ Root rootOut }{newRootOut(org)}, nil
 }
 
 func disablePolicyType(c *service.Call) (any, error) {
-	org, typ, err := readPolicyTypeRequest(c)
+	org, typ, _, err := readPolicyTypeRequest(c)
 	if err != nil {
 		return nil, err
 	}

@@ -172,9 +172,13 @@ func TestPolicyTypes(t *testing.T) {
 		}
 	}
 
-	// Types iamlocal does not serve.
-	_, err = f.org.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: &f.root, PolicyType: types.PolicyTypeTagPolicy})
-	wantReason(t, "EnablePolicyType TAG_POLICY", err, "InvalidInputException", "INVALID_ENUM_POLICY_TYPE")
+	// A management policy type starts with nothing attached.
+	if _, err = f.org.EnablePolicyType(ctx, &organizations.EnablePolicyTypeInput{RootId: &f.root, PolicyType: types.PolicyTypeTagPolicy}); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.attachedIDs(t, acct, types.PolicyTypeTagPolicy); len(got) != 0 {
+		t.Fatalf("tag policies on the account after enabling: %v", got)
+	}
 	tp, err := f.org.ListPolicies(ctx, &organizations.ListPoliciesInput{Filter: types.PolicyTypeTagPolicy})
 	if err != nil || len(tp.Policies) != 0 {
 		t.Fatalf("ListPolicies TAG_POLICY: %v %+v", err, tp)

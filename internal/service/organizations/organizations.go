@@ -1,5 +1,8 @@
 // Package organizations is AWS Organizations over JSON 1.1: the organization, its
-// accounts and OUs, and its SCPs and RCPs (AWS-SEMANTICS.md §6).
+// accounts and OUs, its policies of every type (SCPs and RCPs, which the engine
+// enforces, and the management policies with their effective policies), trusted
+// access and delegated administrators, the delegation resource policy, and
+// responsibility transfers (AWS-SEMANTICS.md §6).
 //
 // The server holds one organization (store key "org"). Its data is laid out so that
 // directory.Resolver.OrgLevels reads it at decision time: every account in the
@@ -39,24 +42,9 @@ var Actions = service.Table{}
 
 func register(actions ...*service.Action) { Actions.Add(actions...) }
 
-// Policy types iamlocal serves.
-const (
-	typeSCP = "SERVICE_CONTROL_POLICY"
-	typeRCP = "RESOURCE_CONTROL_POLICY"
-)
-
-// otherPolicyTypes are the policy types AWS has and iamlocal does not serve.
-var otherPolicyTypes = map[string]bool{
-	"TAG_POLICY": true, "BACKUP_POLICY": true, "AISERVICES_OPT_OUT_POLICY": true, "CHATBOT_POLICY": true,
-	"DECLARATIVE_POLICY_EC2": true, "SECURITYHUB_POLICY": true, "INSPECTOR_POLICY": true,
-	"UPGRADE_ROLLOUT_POLICY": true, "BEDROCK_POLICY": true, "S3_POLICY": true, "NETWORK_SECURITY_DIRECTOR_POLICY": true,
-}
-
 // Limits of AWS Organizations.
 const (
 	maxOUDepth          = 5    // OUs nest at most five levels below the root
-	maxPoliciesPerType  = 5    // SCPs (or RCPs) attached to one target
-	maxPolicySize       = 5120 // characters of an SCP or RCP document
 	maxPolicies         = 1000 // policies of one type
 	maxOUs              = 1000 // OUs in an organization
 	maxTags             = 50   // tags on one resource
@@ -82,14 +70,6 @@ var awsManagedPolicies = []directory.OrgPolicy{
 		Name: "FullAWSAccess", Description: "Allows access to every operation", Type: typeSCP, Content: fullAWSAccessDoc, AWSManaged: true},
 	{ID: rcpFullAWSAccessID, Arn: "arn:aws:organizations::aws:policy/resource_control_policy/" + rcpFullAWSAccessID,
 		Name: "RCPFullAWSAccess", Description: "Allows access to every resource", Type: typeRCP, Content: rcpFullAccessDoc, AWSManaged: true},
-}
-
-// fullAccessPolicy is the AWS managed policy every target holds while a type is enabled.
-func fullAccessPolicy(typ string) string {
-	if typ == typeRCP {
-		return rcpFullAWSAccessID
-	}
-	return fullAWSAccessID
 }
 
 // ---- errors ----------------------------------------------------------------------
@@ -149,10 +129,13 @@ var (
 	policyIDPattern    = regexp.MustCompile(`^p-[0-9a-zA-Z_]{8,128}$`)
 	handshakeIDPattern = regexp.MustCompile(`^h-[0-9a-z]{8,32}$`)
 	carIDPattern       = regexp.MustCompile(`^car-[a-z0-9]{8,32}$`)
-	emailPattern       = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
-	roleNamePattern    = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
-	accountNamePattern = regexp.MustCompile(`^[\x{0020}-\x{007E}]+$`)
-	tagPattern         = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
+	transferIDPattern  = regexp.MustCompile(`^rt-[0-9a-z]{8,32}$`)
+	// resourcePolicyIDPattern is the model's ResourcePolicyId.
+	resourcePolicyIDPattern = regexp.MustCompile(`^rp-[0-9a-zA-Z_]{4,128}$`)
+	emailPattern            = regexp.MustCompile(`^[^\s@]+@[^\s@]+\.[^\s@]+$`)
+	roleNamePattern         = regexp.MustCompile(`^[\w+=,.@-]{1,64}$`)
+	accountNamePattern      = regexp.MustCompile(`^[\x{0020}-\x{007E}]+$`)
+	tagPattern              = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$`)
 )
 
 // decode reads the request body into in, a struct named after the model's members.
@@ -169,6 +152,16 @@ func need(member string, v *string) (string, error) {
 		return "", invalidInput("INPUT_REQUIRED", "You must specify a value for %s.", member)
 	}
 	return *v, nil
+}
+
+// needLength reads a required string member of min to max characters (max <= 0:
+// no maximum).
+func needLength(member string, v *string, min, max int) (string, error) {
+	s, err := need(member, v)
+	if err != nil {
+		return "", err
+	}
+	return s, checkLength(member, s, min, max)
 }
 
 func checkLength(member, v string, min, max int) error {
@@ -198,18 +191,6 @@ func needID(member string, v *string, patterns ...*regexp.Regexp) (string, error
 		return "", err
 	}
 	return s, checkPattern(member, s, patterns...)
-}
-
-// checkPolicyType accepts the policy types iamlocal serves.
-func checkPolicyType(member, t string) error {
-	switch {
-	case t == typeSCP || t == typeRCP:
-		return nil
-	case otherPolicyTypes[t]:
-		return invalidInput("INVALID_ENUM_POLICY_TYPE", "iamlocal serves the policy types %s and %s, not %s.", typeSCP, typeRCP, t)
-	default:
-		return invalidInput("INVALID_ENUM_POLICY_TYPE", "You specified an invalid policy type string for %s.", member)
-	}
 }
 
 // ---- tags ------------------------------------------------------------------------
@@ -286,7 +267,7 @@ func authorizeTags(c *service.Call, org *directory.Organization, tags []director
 	}
 	ctx := policy.Context{}
 	tagContext(tags, ctx)
-	return c.Authorize(service.Request{Action: "organizations:TagResource", Resource: arn, ResourceAccount: c.Account(), Context: ctx})
+	return authorizeOn(c, org, "TagResource", arn, ctx)
 }
 
 func tagContext(tags []directory.Tag, ctx policy.Context) {
@@ -368,14 +349,22 @@ func memberOrg(c *service.Call) (*directory.Organization, error) {
 }
 
 // managementOrg returns the organization when the caller is in its management
-// account: members get AccessDeniedException, other accounts
+// account, or is a member account the running action is delegated to (access.go):
+// other members get AccessDeniedException, other accounts
 // AWSOrganizationsNotInUseException.
 func managementOrg(c *service.Call) (*directory.Organization, error) {
 	org, err := memberOrg(c)
 	if err != nil {
 		return nil, err
 	}
-	if c.Account() != org.MasterAccountID {
+	if c.Account() == org.MasterAccountID {
+		return org, nil
+	}
+	acc, err := callerAccess(c, org, actionOf(c))
+	if err != nil {
+		return nil, err
+	}
+	if !acc.delegated {
 		return nil, accessDenied()
 	}
 	return org, nil
@@ -418,8 +407,19 @@ func policyArn(org *directory.Organization, typ, id string) string {
 	return fmt.Sprintf("arn:aws:organizations::%s:policy/%s/%s/%s", org.MasterAccountID, org.ID, strings.ToLower(typ), id)
 }
 
-func handshakeArn(org *directory.Organization, id string) string {
-	return fmt.Sprintf("arn:aws:organizations::%s:handshake/%s/invite/%s", org.MasterAccountID, org.ID, id)
+// handshakeArn is a handshake's ARN, which names its type: invite,
+// enable_all_features, approve_all_features, transfer_responsibility.
+func handshakeArn(org *directory.Organization, action, id string) string {
+	return fmt.Sprintf("arn:aws:organizations::%s:handshake/%s/%s/%s", org.MasterAccountID, org.ID, strings.ToLower(action), id)
+}
+
+// storedHandshakeArn is the ARN of a handshake id, an invitation's when it names none.
+func storedHandshakeArn(tx store.Tx, org *directory.Organization, id string) string {
+	var h handshake
+	if err := tx.Get(directory.KindHandshake, id, &h); err == nil {
+		return handshakeArn(org, h.action(), id)
+	}
+	return handshakeArn(org, actionInvite, id)
 }
 
 // targetArn is the ARN of a root, OU or account id.
@@ -556,15 +556,17 @@ type attachment struct {
 	TargetID string
 	PolicyID string
 	Type     string
+	At       time.Time // when it was attached: management policies merge in this order
 }
 
 func attachmentKey(target, policyID string) string { return target + attachmentSeparator + policyID }
 
-func attach(tx store.Tx, target string, p *directory.OrgPolicy) error {
-	return tx.Put(directory.KindOrgAttachment, attachmentKey(target, p.ID), attachment{TargetID: target, PolicyID: p.ID, Type: p.Type})
+func attach(tx store.Tx, target string, p *directory.OrgPolicy, now time.Time) error {
+	return tx.Put(directory.KindOrgAttachment, attachmentKey(target, p.ID), attachment{TargetID: target, PolicyID: p.ID, Type: p.Type, At: now.UTC()})
 }
 
-// attachments lists the attachments of one target, or of every target when target is "".
+// attachments lists the attachments of one target, in the order they were made, or
+// of every target when target is "".
 func attachments(tx store.Tx, target string) ([]attachment, error) {
 	prefix := ""
 	if target != "" {
@@ -579,21 +581,26 @@ func attachments(tx store.Tx, target string) ([]attachment, error) {
 		out = append(out, at)
 		return true, nil
 	})
+	sort.SliceStable(out, func(i, j int) bool { return out[i].At.Before(out[j].At) })
 	return out, err
 }
 
 // attachDefaults gives a new root, OU or account the full-access policy of every
-// enabled policy type.
-func attachDefaults(tx store.Tx, org *directory.Organization, target string) error {
+// enabled policy type that has one.
+func attachDefaults(tx store.Tx, org *directory.Organization, target string, now time.Time) error {
 	for _, typ := range org.EnabledPolicyType {
-		p, err := loadPolicy(tx, fullAccessPolicy(typ))
+		full := policyTypes[typ].full
+		if full == "" {
+			continue
+		}
+		p, err := loadPolicy(tx, full)
 		if err != nil {
 			return err
 		}
 		if p == nil {
-			return fmt.Errorf("AWS managed policy %s is missing", fullAccessPolicy(typ))
+			return fmt.Errorf("AWS managed policy %s is missing", full)
 		}
-		if err := attach(tx, target, p); err != nil {
+		if err := attach(tx, target, p, now); err != nil {
 			return err
 		}
 	}
@@ -674,6 +681,20 @@ func paginate[T any](in pageIn, items []keyed[T]) ([]T, *string, error) {
 	return out, next, nil
 }
 
+// page answers a List request: one page of the items under the response member
+// that holds them, and NextToken while more remain.
+func page[T any](member string, in pageIn, items []keyed[T]) (any, error) {
+	out, next, err := paginate(in, items)
+	if err != nil {
+		return nil, err
+	}
+	res := map[string]any{member: out}
+	if next != nil {
+		res["NextToken"] = *next
+	}
+	return res, nil
+}
+
 // ---- ids -------------------------------------------------------------------------
 
 // newAccountID picks an unused 12-digit account id (never starting with 0, so that
@@ -705,8 +726,9 @@ func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 // (AttachPolicy's target, MoveAccount's parents), as AWS checks every resource an
 // operation names.
 func authorizeOn(c *service.Call, org *directory.Organization, name, arn string, ctx policy.Context) error {
-	if ctx == nil {
-		ctx = policy.Context{}
+	req, err := request(c, org, "organizations:"+name, arn, ctx)
+	if err != nil {
+		return err
 	}
-	return c.Authorize(service.Request{Action: "organizations:" + name, Resource: arn, ResourceAccount: c.Account(), Context: ctx})
+	return c.Authorize(req)
 }

@@ -93,11 +93,8 @@ func createOrganizationalUnit(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	name, err := need("Name", in.Name)
+	name, err := needLength("Name", in.Name, 1, 128)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkLength("Name", name, 1, 128); err != nil {
 		return nil, err
 	}
 	tags, err := readTags(in.Tags)
@@ -146,7 +143,7 @@ func createOrganizationalUnit(c *service.Call) (any, error) {
 	if err := authorizeTags(c, org, tags, ou.Arn); err != nil {
 		return nil, err
 	}
-	if err := attachDefaults(c.Tx, org, ou.ID); err != nil {
+	if err := attachDefaults(c.Tx, org, ou.ID, c.Now); err != nil {
 		return nil, err
 	}
 	out, err := newOUOut(c.Tx, org, ou)
@@ -273,14 +270,7 @@ func listOrganizationalUnitsForParent(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(in.pageIn, items)
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		OrganizationalUnits []ouOut
-		NextToken           *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("OrganizationalUnits", in.pageIn, items)
 }
 
 type idType struct {
@@ -326,14 +316,7 @@ func listParents(c *service.Call) (any, error) {
 	if parent == org.RootID {
 		typ = kindRoot
 	}
-	page, next, err := paginate(in.pageIn, []keyed[idType]{{parent, idType{parent, typ}}})
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		Parents   []idType
-		NextToken *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("Parents", in.pageIn, []keyed[idType]{{parent, idType{parent, typ}}})
 }
 
 func listChildren(c *service.Call) (any, error) {
@@ -376,12 +359,5 @@ func listChildren(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	page, next, err := paginate(in.pageIn, items)
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		Children  []idType
-		NextToken *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("Children", in.pageIn, items)
 }

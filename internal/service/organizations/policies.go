@@ -2,6 +2,7 @@ package organizations
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 	"unicode/utf8"
 
@@ -13,7 +14,7 @@ import (
 
 func init() {
 	register(
-		action("CreatePolicy", onAny, true, createPolicy),
+		action("CreatePolicy", onNewPolicy, true, createPolicy),
 		action("UpdatePolicy", onPolicy, true, updatePolicy),
 		action("DeletePolicy", onPolicy, true, deletePolicy),
 		action("DescribePolicy", onPolicy, false, describePolicy),
@@ -54,25 +55,21 @@ func newPolicyResult(p *directory.OrgPolicy) *policyResult {
 	return &policyResult{policyOut{summary(p), p.Content}}
 }
 
-func policyKind(typ string) policy.Kind {
-	if typ == typeRCP {
-		return policy.RCP
-	}
-	return policy.SCP
-}
-
-// checkContent enforces the size limit and the grammar of the policy type, and
-// compiles the document into the cache the engine reads it from.
-func checkContent(c *service.Call, typ, content string) error {
+// checkContent enforces the size limit and the grammar of the policy type: the
+// engine's parser for SCPs and RCPs (which compiles the document into the cache the
+// engine reads it from), the management policy syntax for the other types.
+func checkContent(c *service.Call, typ string, pt policyType, content string) error {
 	if content == "" {
 		return invalidInput("MIN_LENGTH_EXCEEDED", "The value of Content must be at least 1 character long.")
 	}
-	if n := utf8.RuneCountInString(content); n > maxPolicySize {
-		return constraintViolation("POLICY_CONTENT_LIMIT_EXCEEDED", "The policy document has %d characters; a %s can have at most %d.", n, strings.ToLower(strings.ReplaceAll(typ, "_", " ")), maxPolicySize)
+	if n := utf8.RuneCountInString(content); n > pt.maxSize {
+		return constraintViolation("POLICY_CONTENT_LIMIT_EXCEEDED", "The policy document has %d characters; a %s can have at most %d.", n, strings.ToLower(strings.ReplaceAll(typ, "_", " ")), pt.maxSize)
+	}
+	if pt.management() {
+		return checkManagementPolicy(pt, content)
 	}
 	if _, err := c.Env.Resolver.Policies.Compile(content, policyKind(typ)); err != nil {
-		return orgError("MalformedPolicyDocumentException", "The provided policy document does not meet the requirements of the specified policy type. %s",
-			strings.TrimPrefix(err.Error(), "MalformedPolicyDocument: "))
+		return malformed("%s", strings.TrimPrefix(err.Error(), "MalformedPolicyDocument: "))
 	}
 	return nil
 }
@@ -144,6 +141,20 @@ func existingTarget(c *service.Call, org *directory.Organization, v *string) (id
 	return id, kind, name, nil
 }
 
+// policyRequest reads the PolicyId member of a request for the management account (or
+// a delegate): an existing policy, which must not be AWS managed when the request
+// changes it.
+func policyRequest(c *service.Call, v *string, change bool) (*directory.OrgPolicy, error) {
+	if _, err := managementOrg(c); err != nil {
+		return nil, err
+	}
+	p, err := existingPolicy(c, v)
+	if err == nil && change && p.AWSManaged {
+		err = immutable()
+	}
+	return p, err
+}
+
 func immutable() error {
 	return invalidInput("IMMUTABLE_POLICY", "You specified a policy that is managed by AWS and can't be modified.")
 }
@@ -182,7 +193,8 @@ func createPolicy(c *service.Call) (any, error) {
 	if err := checkLength("Description", description, 0, 512); err != nil {
 		return nil, err
 	}
-	if err := checkPolicyType("Type", typ); err != nil {
+	pt, err := checkPolicyType("Type", typ)
+	if err != nil {
 		return nil, err
 	}
 	tags, err := readTags(in.Tags)
@@ -192,7 +204,7 @@ func createPolicy(c *service.Call) (any, error) {
 	if org.FeatureSet != "ALL" {
 		return nil, orgError("PolicyTypeNotAvailableForOrganizationException", "You can't use the specified policy type with the feature set currently enabled for this organization.")
 	}
-	if err := checkContent(c, typ, content); err != nil {
+	if err := checkContent(c, typ, pt, content); err != nil {
 		return nil, err
 	}
 	count, err := checkPolicyName(c.Tx, typ, name, "")
@@ -202,7 +214,7 @@ func createPolicy(c *service.Call) (any, error) {
 	if count >= maxPolicies {
 		return nil, constraintViolation("POLICY_NUMBER_LIMIT_EXCEEDED", "You attempted to exceed the number of policies of type %s (%d) that you can have in an organization.", typ, maxPolicies)
 	}
-	p := &directory.OrgPolicy{Name: name, Description: description, Type: typ, Content: content, Tags: tags}
+	p := &directory.OrgPolicy{Name: name, Description: description, Type: typ, Content: content, Tags: tags, Updated: c.Now.UTC()}
 	for {
 		p.ID = "p-" + directory.RandomLower(8)
 		p.Arn = policyArn(org, typ, p.ID)
@@ -230,15 +242,9 @@ func updatePolicy(c *service.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if _, err := managementOrg(c); err != nil {
-		return nil, err
-	}
-	p, err := existingPolicy(c, in.PolicyId)
+	p, err := policyRequest(c, in.PolicyId, true)
 	if err != nil {
 		return nil, err
-	}
-	if p.AWSManaged {
-		return nil, immutable()
 	}
 	if in.Name != nil {
 		if err := checkLength("Name", *in.Name, 1, 128); err != nil {
@@ -256,11 +262,12 @@ func updatePolicy(c *service.Call) (any, error) {
 		p.Description = *in.Description
 	}
 	if in.Content != nil {
-		if err := checkContent(c, p.Type, *in.Content); err != nil {
+		if err := checkContent(c, p.Type, policyTypes[p.Type], *in.Content); err != nil {
 			return nil, err
 		}
 		p.Content = *in.Content
 	}
+	p.Updated = c.Now.UTC()
 	if err := c.Tx.Put(directory.KindOrgPolicy, p.ID, p); err != nil {
 		return nil, err
 	}
@@ -272,15 +279,9 @@ func deletePolicy(c *service.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if _, err := managementOrg(c); err != nil {
-		return nil, err
-	}
-	p, err := existingPolicy(c, in.PolicyId)
+	p, err := policyRequest(c, in.PolicyId, true)
 	if err != nil {
 		return nil, err
-	}
-	if p.AWSManaged {
-		return nil, immutable()
 	}
 	targets, err := policyTargets(c.Tx, p.ID)
 	if err != nil {
@@ -315,32 +316,21 @@ func describePolicy(c *service.Call) (any, error) {
 	if err := decode(c, &in); err != nil {
 		return nil, err
 	}
-	if _, err := managementOrg(c); err != nil {
-		return nil, err
-	}
-	p, err := existingPolicy(c, in.PolicyId)
+	p, err := policyRequest(c, in.PolicyId, false)
 	if err != nil {
 		return nil, err
 	}
 	return newPolicyResult(p), nil
 }
 
-type policiesResult struct {
-	Policies  []policySummaryOut
-	NextToken *string `json:",omitempty"`
-}
-
-// readFilter reads a required policy-type Filter; unsupported reports a type
-// AWS has and iamlocal does not serve, which lists nothing.
-func readFilter(v *string) (typ string, unsupported bool, err error) {
-	typ, err = need("Filter", v)
+// readFilter reads a required policy-type Filter.
+func readFilter(v *string) (string, error) {
+	typ, err := need("Filter", v)
 	if err != nil {
-		return "", false, err
+		return "", err
 	}
-	if otherPolicyTypes[typ] {
-		return typ, true, nil
-	}
-	return typ, false, checkPolicyType("Filter", typ)
+	_, err = checkPolicyType("Filter", typ)
+	return typ, err
 }
 
 func listPolicies(c *service.Call) (any, error) {
@@ -348,33 +338,20 @@ func listPolicies(c *service.Call) (any, error) {
 		Filter *string
 		pageIn
 	}
-	if err := decode(c, &in); err != nil {
+	if _, err := decodeForManagement(c, &in); err != nil {
 		return nil, err
 	}
-	if _, err := managementOrg(c); err != nil {
-		return nil, err
-	}
-	typ, unsupported, err := readFilter(in.Filter)
+	typ, err := readFilter(in.Filter)
 	if err != nil {
 		return nil, err
 	}
-	var items []keyed[policySummaryOut]
-	if !unsupported {
-		err = scanPolicies(c.Tx, func(p *directory.OrgPolicy) error {
-			if p.Type == typ {
-				items = append(items, keyed[policySummaryOut]{p.ID, summary(p)})
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	page, next, err := paginate(in.pageIn, items)
+	items, err := scanKind(c.Tx, directory.KindOrgPolicy, "", func(p *directory.OrgPolicy) (string, policySummaryOut, bool) {
+		return p.ID, summary(p), p.Type == typ
+	})
 	if err != nil {
 		return nil, err
 	}
-	return &policiesResult{page, next}, nil
+	return page("Policies", in.pageIn, items)
 }
 
 type attachIn struct {
@@ -439,10 +416,10 @@ func attachPolicy(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if n >= maxPoliciesPerType {
-		return nil, constraintViolation("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", "You attempted to attach more than %d policies of type %s to the same entity.", maxPoliciesPerType, p.Type)
+	if max := policyTypes[p.Type].maxAttached; n >= max {
+		return nil, constraintViolation("MAX_POLICY_TYPE_ATTACHMENT_LIMIT_EXCEEDED", "You attempted to attach more than %d policies of type %s to the same entity.", max, p.Type)
 	}
-	if err := attach(c.Tx, target, p); err != nil {
+	if err := attach(c.Tx, target, p, c.Now); err != nil {
 		return nil, err
 	}
 	return struct{}{}, nil
@@ -492,34 +469,28 @@ func listPoliciesForTarget(c *service.Call) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	typ, unsupported, err := readFilter(in.Filter)
+	typ, err := readFilter(in.Filter)
+	if err != nil {
+		return nil, err
+	}
+	ats, err := attachments(c.Tx, target)
 	if err != nil {
 		return nil, err
 	}
 	var items []keyed[policySummaryOut]
-	if !unsupported {
-		ats, err := attachments(c.Tx, target)
+	for _, at := range ats {
+		if at.Type != typ {
+			continue
+		}
+		p, err := loadPolicy(c.Tx, at.PolicyID)
 		if err != nil {
 			return nil, err
 		}
-		for _, at := range ats {
-			if at.Type != typ {
-				continue
-			}
-			p, err := loadPolicy(c.Tx, at.PolicyID)
-			if err != nil {
-				return nil, err
-			}
-			if p != nil {
-				items = append(items, keyed[policySummaryOut]{p.ID, summary(p)})
-			}
+		if p != nil {
+			items = append(items, keyed[policySummaryOut]{p.ID, summary(p)})
 		}
 	}
-	page, next, err := paginate(in.pageIn, items)
-	if err != nil {
-		return nil, err
-	}
-	return &policiesResult{page, next}, nil
+	return page("Policies", in.pageIn, items)
 }
 
 type targetOut struct {
@@ -557,14 +528,7 @@ func listTargetsForPolicy(c *service.Call) (any, error) {
 		}
 		items = append(items, keyed[targetOut]{t, targetOut{TargetId: t, Arn: targetArn(org, t), Name: name, Type: kind}})
 	}
-	page, next, err := paginate(in.pageIn, items)
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		Targets   []targetOut
-		NextToken *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("Targets", in.pageIn, items)
 }
 
 // ---- tags ------------------------------------------------------------------------
@@ -576,53 +540,95 @@ func taggable(c *service.Call, org *directory.Organization, v *string) ([]direct
 	if err != nil {
 		return nil, nil, err
 	}
+	r, err := taggedResource(c.Tx, org, id)
 	switch {
-	case id == org.RootID:
-		return org.RootTags, func(t []directory.Tag) error {
-			org.RootTags = t
-			return c.Tx.Put(directory.KindOrganization, "org", org)
-		}, nil
-	case ouIDPattern.MatchString(id):
-		ou, err := loadOU(c.Tx, id)
-		if err != nil || ou == nil {
-			return nil, nil, orNotFound(err)
-		}
-		return ou.Tags, func(t []directory.Tag) error {
-			ou.Tags = t
-			return c.Tx.Put(directory.KindOU, ou.ID, ou)
-		}, nil
-	case policyIDPattern.MatchString(id):
-		p, err := loadPolicy(c.Tx, id)
-		if err != nil || p == nil {
-			return nil, nil, orNotFound(err)
-		}
-		if p.AWSManaged {
-			return nil, nil, immutable()
-		}
-		return p.Tags, func(t []directory.Tag) error {
-			p.Tags = t
-			return c.Tx.Put(directory.KindOrgPolicy, p.ID, p)
-		}, nil
-	case accountIDPattern.MatchString(id):
-		a, err := loadAccount(c.Tx, id)
-		if err != nil || a == nil || a.ParentID == "" {
-			return nil, nil, orNotFound(err)
-		}
-		return a.Tags, func(t []directory.Tag) error {
-			a.Tags = t
-			return c.Tx.Put(directory.KindAccount, a.ID, a)
-		}, nil
-	case rootIDPattern.MatchString(id):
+	case err != nil:
+		return nil, nil, err
+	case r == nil && !anyResourcePattern(id):
+		return nil, nil, invalidInput("INVALID_PATTERN", "You provided a value for ResourceId that does not match the required pattern.")
+	case r == nil:
 		return nil, nil, targetNotFound()
+	case r.immutable:
+		return nil, nil, immutable()
 	}
-	return nil, nil, invalidInput("INVALID_PATTERN", "You provided a value for ResourceId that does not match the required pattern.")
+	return r.tags, func(t []directory.Tag) error { return r.save(c.Tx, t) }, nil
 }
 
-func orNotFound(err error) error {
-	if err != nil {
-		return err
+func anyResourcePattern(id string) bool {
+	for _, p := range []*regexp.Regexp{rootIDPattern, ouIDPattern, policyIDPattern, accountIDPattern, resourcePolicyIDPattern, transferIDPattern} {
+		if p.MatchString(id) {
+			return true
+		}
 	}
-	return targetNotFound()
+	return false
+}
+
+// tagged is a resource that holds tags: a root, OU, account, policy, the resource
+// policy or a responsibility transfer.
+type tagged struct {
+	tags      []directory.Tag
+	save      func(tx store.Tx, tags []directory.Tag) error
+	immutable bool // an AWS managed policy
+}
+
+// taggedResource finds the resource an id names; nil when it names none.
+func taggedResource(tx store.Tx, org *directory.Organization, id string) (*tagged, error) {
+	put := func(kind, key string, v any) func(store.Tx, []directory.Tag) error {
+		return func(tx store.Tx, _ []directory.Tag) error { return tx.Put(kind, key, v) }
+	}
+	switch {
+	case id == org.RootID:
+		return &tagged{org.RootTags, func(tx store.Tx, t []directory.Tag) error {
+			org.RootTags = t
+			return put(directory.KindOrganization, "org", org)(tx, t)
+		}, false}, nil
+	case ouIDPattern.MatchString(id):
+		ou, err := loadOU(tx, id)
+		if err != nil || ou == nil {
+			return nil, err
+		}
+		return &tagged{ou.Tags, func(tx store.Tx, t []directory.Tag) error {
+			ou.Tags = t
+			return put(directory.KindOU, ou.ID, ou)(tx, t)
+		}, false}, nil
+	case policyIDPattern.MatchString(id):
+		p, err := loadPolicy(tx, id)
+		if err != nil || p == nil {
+			return nil, err
+		}
+		return &tagged{p.Tags, func(tx store.Tx, t []directory.Tag) error {
+			p.Tags = t
+			return put(directory.KindOrgPolicy, p.ID, p)(tx, t)
+		}, p.AWSManaged}, nil
+	case accountIDPattern.MatchString(id):
+		a, err := loadAccount(tx, id)
+		if err != nil || a == nil || a.ParentID == "" {
+			return nil, err
+		}
+		return &tagged{a.Tags, func(tx store.Tx, t []directory.Tag) error {
+			a.Tags = t
+			return put(directory.KindAccount, a.ID, a)(tx, t)
+		}, false}, nil
+	case resourcePolicyIDPattern.MatchString(id):
+		rp, err := loadResourcePolicy(tx)
+		if err != nil || rp == nil || rp.ID != id {
+			return nil, err
+		}
+		return &tagged{rp.Tags, func(tx store.Tx, t []directory.Tag) error {
+			rp.Tags = t
+			return put(directory.KindOrgResource, resourcePolicyKey, rp)(tx, t)
+		}, false}, nil
+	case transferIDPattern.MatchString(id):
+		tr, err := loadTransfer(tx, id)
+		if err != nil || tr == nil || tr.OrgID != org.ID {
+			return nil, err
+		}
+		return &tagged{tr.Tags, func(tx store.Tx, t []directory.Tag) error {
+			tr.Tags = t
+			return put(directory.KindTransfer, tr.ID, tr)(tx, t)
+		}, false}, nil
+	}
+	return nil, nil
 }
 
 func tagResource(c *service.Call) (any, error) {
@@ -698,12 +704,5 @@ func listTagsForResource(c *service.Call) (any, error) {
 	for _, t := range have {
 		items = append(items, keyed[tagOut]{t.Key, tagOut{t.Key, t.Value}})
 	}
-	page, next, err := paginate(pageIn{NextToken: in.NextToken}, items)
-	if err != nil {
-		return nil, err
-	}
-	return &struct {
-		Tags      []tagOut
-		NextToken *string `json:",omitempty"`
-	}{page, next}, nil
+	return page("Tags", pageIn{NextToken: in.NextToken}, items)
 }

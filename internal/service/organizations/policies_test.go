@@ -43,7 +43,7 @@ func TestPolicies(t *testing.T) {
 		`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"s3:GetObject","Resource":"*"}]}`), "MalformedPolicyDocumentException")
 	big := `{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Action":["` + strings.Repeat("s3:GetObject\",\"", 400) + `s3:PutObject"],"Resource":"*"}]}`
 	wantReason(t, "too big", create(types.PolicyTypeServiceControlPolicy, "big", big), "ConstraintViolationException", "POLICY_CONTENT_LIMIT_EXCEEDED")
-	wantReason(t, "TAG_POLICY", create(types.PolicyTypeTagPolicy, "tags", `{}`), "InvalidInputException", "INVALID_ENUM_POLICY_TYPE")
+	wantCode(t, "TAG_POLICY without its tags key", create(types.PolicyTypeTagPolicy, "tags", `{}`), "MalformedPolicyDocumentException")
 	_, err = f.org.CreatePolicy(ctx, &organizations.CreatePolicyInput{Type: types.PolicyTypeServiceControlPolicy, Name: aws.String(strings.Repeat("n", 129)),
 		Description: aws.String(""), Content: aws.String(denyS3)})
 	wantReason(t, "long name", err, "InvalidInputException", "MAX_LENGTH_EXCEEDED")

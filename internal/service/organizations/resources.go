@@ -22,14 +22,20 @@ const (
 	onPolicy    = "PolicyId"
 	onHandshake = "HandshakeId"
 	onResource  = "ResourceId"
+	onTransfer  = "Id" // a responsibility transfer
+	// onResourcePolicy is the organization's resource policy, which no member names.
+	onResourcePolicy = "-resourcepolicy"
+	// onNewPolicy is the policy CreatePolicy makes: any policy of its Type
+	// ("arn:aws:organizations::<management>:policy/o-…/<type>/*").
+	onNewPolicy = "-newpolicy"
 )
 
 // requestIDs are the members the front door's authorization reads, leniently:
 // Handle validates the request itself.
 type requestIDs struct {
 	AccountId, OrganizationalUnitId, ParentId, ChildId, TargetId string
-	RootId, PolicyId, HandshakeId, ResourceId                    string
-	Type, PolicyType, Filter                                     string
+	RootId, PolicyId, HandshakeId, ResourceId, Id                string
+	Type, PolicyType, Filter, ServicePrincipal                   string
 	Tags                                                         []tagIn
 	TagKeys                                                      []string
 }
@@ -60,49 +66,85 @@ func (r requestIDs) get(member string) string {
 		return r.HandshakeId
 	case onResource:
 		return r.ResourceId
+	case onTransfer:
+		return r.Id
 	}
 	return ""
 }
 
 // action describes one Organizations operation: its IAM action is
-// organizations:<name>, checked on the resource the member `on` names.
+// organizations:<name>, checked on the resource the member `on` names, in the
+// account callerAccess says (with the organization's resource policy for a member
+// account's delegated call).
 func action(name, on string, write bool, handle func(c *service.Call) (any, error)) *service.Action {
 	return &service.Action{
-		Name: name, IAMAction: "organizations:" + name, Write: write, Handle: handle,
-		Resource: func(c *service.Call) (string, string, error) { return resourceArn(c, on) },
-		Context:  func(c *service.Call, ctx policy.Context) error { return requestContext(c, on, ctx) },
+		Name: name, IAMAction: "organizations:" + name, Write: write,
+		Resource: func(c *service.Call) (string, string, error) { return resourceArn(c, name, on) },
+		ResourcePolicy: func(c *service.Call) (*policy.Policy, error) {
+			org, err := loadOrg(c.Tx)
+			if err != nil {
+				return nil, err
+			}
+			acc, err := callerAccess(c, org, name)
+			return acc.policy, err
+		},
+		Context: func(c *service.Call, ctx policy.Context) error { return requestContext(c, name, on, ctx) },
+		Handle: func(c *service.Call) (any, error) {
+			withAction(c, name)
+			return handle(c)
+		},
 	}
 }
 
 // resourceArn is the ARN of the resource a request names; "*" when there is no
-// organization yet or the member is absent. The request is authorized as one in the
-// caller's own account: Organizations' resources have no resource-based policies,
-// and members call DescribeOrganization or AcceptHandshake with their identity
-// policies alone.
-func resourceArn(c *service.Call, on string) (string, string, error) {
+// organization yet or the member is absent. The request is authorized in the
+// caller's own account — members call DescribeOrganization or AcceptHandshake with
+// their identity policies alone — except a member's delegated call, which is
+// authorized in the management account with the organization's resource policy.
+func resourceArn(c *service.Call, name, on string) (string, string, error) {
 	org, err := loadOrg(c.Tx)
 	if err != nil || org == nil {
 		return "*", c.Account(), err
 	}
-	id := peek(c).get(on)
+	acc, err := callerAccess(c, org, name)
+	if err != nil {
+		return "", "", err
+	}
+	r := peek(c)
+	switch on {
+	case onResourcePolicy:
+		return storedResourcePolicyArn(c.Tx, org), acc.account, nil
+	case onNewPolicy:
+		if _, ok := policyTypes[r.Type]; ok {
+			return policyArn(org, r.Type, "*"), acc.account, nil
+		}
+	}
+	id := r.get(on)
 	if id == "" {
-		return "*", c.Account(), nil
+		return "*", acc.account, nil
 	}
 	switch on {
 	case onAccount:
-		return accountArn(org, id), c.Account(), nil
+		return accountArn(org, id), acc.account, nil
 	case onOU:
-		return ouArn(org, id), c.Account(), nil
+		return ouArn(org, id), acc.account, nil
 	case onHandshake:
-		return handshakeArn(org, id), c.Account(), nil
+		return storedHandshakeArn(c.Tx, org, id), acc.account, nil
 	case onPolicy:
-		return storedPolicyArn(c.Tx, org, id), c.Account(), nil
+		return storedPolicyArn(c.Tx, org, id), acc.account, nil
+	case onTransfer:
+		return storedTransferArn(c, org, id), acc.account, nil
 	case onResource:
-		if policyIDPattern.MatchString(id) {
-			return storedPolicyArn(c.Tx, org, id), c.Account(), nil
+		switch {
+		case policyIDPattern.MatchString(id):
+			return storedPolicyArn(c.Tx, org, id), acc.account, nil
+		case resourcePolicyIDPattern.MatchString(id):
+			return storedResourcePolicyArn(c.Tx, org), acc.account, nil
+		case transferIDPattern.MatchString(id):
+			return storedTransferArn(c, org, id), acc.account, nil
 		}
 	}
-	return targetArn(org, id), c.Account(), nil
+	return targetArn(org, id), acc.account, nil
 }
 
 func storedPolicyArn(tx store.Tx, org *directory.Organization, id string) string {
@@ -114,23 +156,17 @@ func storedPolicyArn(tx store.Tx, org *directory.Organization, id string) string
 }
 
 // requestContext adds the condition keys of Organizations: organizations:PolicyType,
+// organizations:ServicePrincipal, organizations:TransferType and TransferDirection,
 // aws:RequestTag/*, aws:TagKeys and the named resource's aws:ResourceTag/*.
-func requestContext(c *service.Call, on string, ctx policy.Context) error {
+func requestContext(c *service.Call, name, on string, ctx policy.Context) error {
 	r := peek(c)
-	typ := r.Type
-	if typ == "" {
-		typ = r.PolicyType
-	}
-	if typ == "" {
-		typ = r.Filter
-	}
-	if typ == "" && r.PolicyId != "" {
-		if p, err := loadPolicy(c.Tx, r.PolicyId); err == nil && p != nil {
-			typ = p.Type
-		}
-	}
-	if typ != "" {
+	if transferActions[name] {
+		setTransferContext(c, name, r, ctx)
+	} else if typ := requestPolicyType(c, r); typ != "" {
 		ctx.Set("organizations:PolicyType", typ)
+	}
+	if r.ServicePrincipal != "" {
+		ctx.Set("organizations:ServicePrincipal", r.ServicePrincipal)
 	}
 	var tags []directory.Tag
 	for _, t := range r.Tags {
@@ -158,30 +194,27 @@ func requestContext(c *service.Call, on string, ctx policy.Context) error {
 	return nil
 }
 
-// resourceTags returns the tags of a root, OU, account or policy; nil when the id
-// names nothing.
-func resourceTags(tx store.Tx, org *directory.Organization, id string) ([]directory.Tag, error) {
-	switch {
-	case id == org.RootID:
-		return org.RootTags, nil
-	case ouIDPattern.MatchString(id):
-		ou, err := loadOU(tx, id)
-		if err != nil || ou == nil {
-			return nil, err
+// requestPolicyType is the policy type a request names or acts on.
+func requestPolicyType(c *service.Call, r requestIDs) string {
+	for _, typ := range []string{r.Type, r.PolicyType, r.Filter} {
+		if typ != "" {
+			return typ
 		}
-		return ou.Tags, nil
-	case policyIDPattern.MatchString(id):
-		p, err := loadPolicy(tx, id)
-		if err != nil || p == nil {
-			return nil, err
-		}
-		return p.Tags, nil
-	case accountIDPattern.MatchString(id):
-		a, err := loadAccount(tx, id)
-		if err != nil || a == nil || a.ParentID == "" {
-			return nil, err
-		}
-		return a.Tags, nil
 	}
-	return nil, nil
+	if r.PolicyId != "" {
+		if p, err := loadPolicy(c.Tx, r.PolicyId); err == nil && p != nil {
+			return p.Type
+		}
+	}
+	return ""
+}
+
+// resourceTags returns the tags of a root, OU, account, policy, resource policy or
+// transfer; nil when the id names nothing.
+func resourceTags(tx store.Tx, org *directory.Organization, id string) ([]directory.Tag, error) {
+	r, err := taggedResource(tx, org, id)
+	if err != nil || r == nil {
+		return nil, err
+	}
+	return r.tags, nil
 }

@@ -94,4 +94,30 @@ func TestWire(t *testing.T) {
 	if status != 400 || body["__type"] != "OrganizationalUnitNotFoundException" {
 		t.Fatalf("OU not found: %d %v", status, body)
 	}
+
+	// The newer operations: empty lists are [], timestamps epoch seconds, errors 400.
+	status, body = call(t, f.s, "ListAWSServiceAccessForOrganization", `{}`)
+	if list, ok := body["EnabledServicePrincipals"].([]any); status != 200 || !ok || len(list) != 0 {
+		t.Fatalf("ListAWSServiceAccessForOrganization: %d %v", status, body)
+	}
+	status, body = call(t, f.s, "DescribeResourcePolicy", ``)
+	if status != 400 || body["__type"] != "ResourcePolicyNotFoundException" {
+		t.Fatalf("DescribeResourcePolicy: %d %v", status, body)
+	}
+	status, body = call(t, f.s, "EnablePolicyType", `{"RootId":"`+f.root+`","PolicyType":"TAG_POLICY"}`)
+	if status != 200 {
+		t.Fatalf("EnablePolicyType TAG_POLICY: %d %v", status, body)
+	}
+	status, body = call(t, f.s, "ListEffectivePolicyValidationErrors", `{"AccountId":"`+acct+`","PolicyType":"TAG_POLICY"}`)
+	if status != 400 || body["__type"] != "EffectivePolicyNotFoundException" {
+		t.Fatalf("ListEffectivePolicyValidationErrors without a policy: %d %v", status, body)
+	}
+	status, body = call(t, f.s, "CloseAccount", `{"AccountId":"`+acct+`","Force":true}`)
+	if status != 400 || body["__type"] != "SerializationException" {
+		t.Fatalf("CloseAccount with an unknown member: %d %v", status, body)
+	}
+	status, body = call(t, f.s, "InviteOrganizationToTransferResponsibility", `{"Type":"BILLING","Target":{"Id":"333333333333","Type":"ACCOUNT"},"SourceName":"x","StartTimestamp":"soon"}`)
+	if status != 400 || body["__type"] != "SerializationException" {
+		t.Fatalf("StartTimestamp as a string: %d %v", status, body)
+	}
 }

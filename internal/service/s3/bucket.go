@@ -423,13 +423,7 @@ func s3Actions(pattern string) []*awsdata.Action {
 	if !ok || !strings.EqualFold(svc, "s3") {
 		return nil
 	}
-	var out []*awsdata.Action
-	for _, a := range awsdata.ServiceActions("s3") {
-		if globMatch(strings.ToLower(name), strings.ToLower(a.Name)) {
-			out = append(out, a)
-		}
-	}
-	return out
+	return awsdata.ExpandAction("s3", name)
 }
 
 // actionsApply reports whether every Action pattern of a statement names some action
@@ -486,33 +480,7 @@ func bucketResource(r, bucket string) bool {
 		return false
 	}
 	name, _, _ := strings.Cut(rest, "/")
-	return globMatch(name, bucket) || strings.Contains(name, "${")
-}
-
-// globMatch matches s against a pattern with * and ?.
-func globMatch(p, s string) bool {
-	pi, si := 0, 0
-	star, mark := -1, 0
-	for si < len(s) {
-		switch {
-		case pi < len(p) && (p[pi] == '?' || p[pi] == s[si]):
-			pi++
-			si++
-		case pi < len(p) && p[pi] == '*':
-			star, mark = pi, si
-			pi++
-		case star >= 0:
-			pi = star + 1
-			mark++
-			si = mark
-		default:
-			return false
-		}
-	}
-	for pi < len(p) && p[pi] == '*' {
-		pi++
-	}
-	return pi == len(p)
+	return awsdata.Glob(name, bucket) || strings.Contains(name, "${")
 }
 
 func putBucketPolicy(rq *request) error {

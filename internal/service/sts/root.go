@@ -38,11 +38,12 @@ var rootTaskPolicies = []string{
 	"arn:aws:iam::aws:policy/root-task/SQSUnlockQueuePolicy",
 }
 
-// DelegatedIAMAdministrator reports whether an account is a delegated administrator
-// for IAM (iam.amazonaws.com) in the organization. Organizations' delegated
-// administrators are not kept yet: none is. The Organizations work replaces this
-// hook with its directory query.
-var DelegatedIAMAdministrator = func(tx store.Tx, account string) (bool, error) { return false, nil }
+// delegatedIAMAdministrator reports whether an account is a delegated administrator
+// for IAM (iam.amazonaws.com) in the organization (Organizations'
+// RegisterDelegatedAdministrator).
+func delegatedIAMAdministrator(tx store.Tx, account string) (bool, error) {
+	return directory.IsDelegatedAdministrator(tx, account, "iam.amazonaws.com")
+}
 
 type assumeRootResult struct {
 	Credentials    credentials `xml:"Credentials"`
@@ -94,7 +95,7 @@ func assumeRoot(c *service.Call) (any, error) {
 	}
 	own := caller.Caller.Account
 	if own != org.MasterAccountID {
-		delegated, err := DelegatedIAMAdministrator(c.Tx, own)
+		delegated, err := delegatedIAMAdministrator(c.Tx, own)
 		if err != nil {
 			return nil, err
 		}

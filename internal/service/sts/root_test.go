@@ -10,9 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/organizations"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	ststypes "github.com/aws/aws-sdk-go-v2/service/sts/types"
-	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/servertest"
-	"github.com/iamlocal/iamlocal/internal/store"
 )
 
 const auditTask = "arn:aws:iam::aws:policy/root-task/IAMAuditRootUserCredentials"
@@ -63,8 +61,8 @@ func TestAssumeRoot(t *testing.T) {
 
 	_, err = assume(ops, member, auditTask, -1)
 	apiErr(t, err, "AccessDenied", "Root sessions are not enabled for the organization")
-	// Trusted access for IAM (Organizations' EnableAWSServiceAccess), then IAM's switch.
-	if err := s.Env.Store.Write(ctx, func(tx store.Tx) error { return tx.Put(directory.KindServiceAccess, "iam.amazonaws.com", true) }); err != nil {
+	// Trusted access for IAM, then IAM's switch.
+	if _, err := org.EnableAWSServiceAccess(ctx, &organizations.EnableAWSServiceAccessInput{ServicePrincipal: aws.String("iam.amazonaws.com")}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := root.EnableOrganizationsRootSessions(ctx, &iam.EnableOrganizationsRootSessionsInput{}); err != nil {
@@ -120,4 +118,24 @@ func TestAssumeRoot(t *testing.T) {
 	bob := s.STS(servertest.Creds{ID: aws.ToString(bk.AccessKey.AccessKeyId), Secret: aws.ToString(bk.AccessKey.SecretAccessKey)})
 	_, err = assume(bob, member, auditTask, -1)
 	apiErr(t, err, "AccessDenied", "AssumeRoot must be called from the organization's management account or a delegated administrator for IAM")
+
+	// Once the member account is a delegated administrator for IAM, bob may.
+	if _, err := org.RegisterDelegatedAdministrator(ctx, &organizations.RegisterDelegatedAdministratorInput{AccountId: aws.String(member),
+		ServicePrincipal: aws.String("iam.amazonaws.com")}); err != nil {
+		t.Fatal(err)
+	}
+	ca2, err := org.CreateAccount(ctx, &organizations.CreateAccountInput{AccountName: aws.String("prod"), Email: aws.String("prod@example.com")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st2, err := org.DescribeCreateAccountStatus(ctx, &organizations.DescribeCreateAccountStatusInput{CreateAccountRequestId: ca2.CreateAccountStatus.Id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prod := aws.ToString(st2.CreateAccountStatus.AccountId)
+	if out, err := assume(bob, prod, auditTask, 300); err != nil {
+		t.Fatalf("delegated administrator: %v", err)
+	} else if d := time.Until(aws.ToTime(out.Credentials.Expiration)); d > 5*time.Minute {
+		t.Fatalf("DurationSeconds 300: expires in %v", d)
+	}
 }

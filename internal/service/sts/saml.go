@@ -36,11 +36,8 @@ func init() {
 // Errors of AssumeRoleWithSAML. AWS's own wording where it is documented (IAM User
 // Guide, "Troubleshoot SAML federation with IAM"; messages users report from STS);
 // iamlocal's where AWS says nothing, in the same form.
-func invalidIdentityToken(format string, args ...any) *wire.Error {
-	return wire.Errorf(http.StatusBadRequest, "InvalidIdentityToken", format, args...)
-}
-
-func expiredToken(format string, args ...any) *wire.Error {
+// (invalidIdentityToken is AssumeRoleWithWebIdentity's too.)
+func samlExpired(format string, args ...any) *wire.Error {
 	return wire.Errorf(http.StatusBadRequest, "ExpiredTokenException", format, args...)
 }
 
@@ -146,7 +143,7 @@ func assumeRoleWithSAML(c *service.Call) (any, error) {
 	if !a.SessionNotOnOrAfter.IsZero() {
 		if left := a.SessionNotOnOrAfter.Sub(c.Now); left < in.duration {
 			if left <= 0 {
-				return nil, expiredToken("The SAML session expired at %s (SessionNotOnOrAfter)", a.SessionNotOnOrAfter.Format(time.RFC3339))
+				return nil, samlExpired("The SAML session expired at %s (SessionNotOnOrAfter)", a.SessionNotOnOrAfter.Format(time.RFC3339))
 			}
 			in.duration = left.Truncate(time.Second)
 		}
@@ -338,11 +335,11 @@ func SAMLChecks(r *SAMLRequest, now time.Time) []SAMLCheck {
 	case !a.NotBefore.IsZero() && now.Add(samlSkew).Before(a.NotBefore):
 		err = invalidIdentityToken("The SAML assertion is not valid before %s (Conditions NotBefore)", a.NotBefore.Format(time.RFC3339))
 	case now.Sub(a.IssueInstant) > samlRedeemWithin:
-		err = expiredToken("Token must be redeemed within 5 minutes of issuance")
+		err = samlExpired("Token must be redeemed within 5 minutes of issuance")
 	default:
 		for _, t := range []time.Time{sc.NotOnOrAfter, a.NotOnOrAfter} {
 			if !t.IsZero() && !now.Before(t) {
-				err = expiredToken("The SAML assertion expired at %s (NotOnOrAfter)", t.Format(time.RFC3339))
+				err = samlExpired("The SAML assertion expired at %s (NotOnOrAfter)", t.Format(time.RFC3339))
 				break
 			}
 		}
