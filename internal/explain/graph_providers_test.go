@@ -240,3 +240,31 @@ func TestFakeGraphProviders(t *testing.T) {
 		t.Fatalf("%+v %+v", n, n.Provider)
 	}
 }
+
+// TestFakeGraphDenyUnless: a Deny that applies only because the request lacks a key
+// its negated condition reads is assumed away like a missing Allow condition, and the
+// edge shows what the request must carry; a Deny on who the caller is stays decided.
+func TestFakeGraphDenyUnless(t *testing.T) {
+	f := newFake()
+	alice := "arn:aws:iam::" + acctA + ":user/alice"
+	f.users[acctA+"/alice"] = &explain.Entity{Kind: "user", Account: acctA, Name: "alice", Arn: alice,
+		Inline: []explain.Doc{{Name: "a", Text: `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`}}}
+	trust := func(deny string) string {
+		return `{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"` + alice + `"},"Action":"sts:AssumeRole"},` +
+			`{"Effect":"Deny","Principal":"*","Action":"sts:AssumeRole","Condition":` + deny + `}]}`
+	}
+	f.roles[acctB+"/vpce"] = &explain.Entity{Kind: "role", Account: acctB, Name: "vpce", Arn: "arn:aws:iam::" + acctB + ":role/vpce",
+		Trust: trust(`{"StringNotEquals":{"aws:SourceVpce":"vpce-1"}}`)}
+	f.roles[acctB+"/others"] = &explain.Entity{Kind: "role", Account: acctB, Name: "others", Arn: "arn:aws:iam::" + acctB + ":role/others",
+		Trust: trust(`{"StringNotEquals":{"aws:PrincipalAccount":"999999999999"}}`)}
+	g, err := explain.BuildGraph(ctx, f, explain.GraphOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e, ok := findEdge(g, alice, "arn:aws:iam::"+acctB+":role/vpce"); !ok || strings.Join(e.Conditions, "; ") != `StringEquals aws:SourceVpce "vpce-1"` {
+		t.Fatalf("alice → vpce: %+v %v", e, ok)
+	}
+	if e, ok := findEdge(g, alice, "arn:aws:iam::"+acctB+":role/others"); ok {
+		t.Fatalf("a Deny on the caller's account was assumed away: %+v", e)
+	}
+}
