@@ -22,8 +22,17 @@ role may assume which role: the role's trust policy, and the principal's identit
 policies, permissions boundary and SCPs, and the RCPs of the role's account. Conditions a
 request can meet — an ExternalId, a source IP, MFA, a session name — are shown on the
 edge; conditions on who the principal is are decided. Principals a trust policy names
-outside the accounts read (other accounts, services, identity providers, "*") appear
-as external nodes: only the role's side is decided for them.
+outside the accounts read (other accounts, services, "*") appear as external nodes:
+only the role's side is decided for them.
+
+Identity providers are nodes too: every OIDC and SAML provider of the accounts read,
+and every Federated principal a trust policy names (accounts.google.com,
+cognito-identity.amazonaws.com, other accounts' providers). A provider has an edge to a
+role for each trust statement that lets its users in with sts:AssumeRoleWithWebIdentity
+or sts:AssumeRoleWithSAML, labelled with the claims the statement asks for
+("sub: repo:octo-org/octo-repo:*", "aud: sts.amazonaws.com"). A provider STS would
+never let through — not registered in its account, or an OIDC provider of another
+account than the role's — has no edge, and a warning says why.
 
 With --to, it shows which principals can reach that role, directly or through a chain
 of roles, each by its shortest chain.`,

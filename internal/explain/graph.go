@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/iamlocal/iamlocal/internal/authz"
+	"github.com/iamlocal/iamlocal/internal/oidc"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/reasons"
 )
@@ -30,14 +31,35 @@ type Node struct {
 	Account  string `json:"account,omitempty"`
 	Name     string `json:"name"`
 	External bool   `json:"external,omitempty"` // outside the accounts read: its own policies are not known
+	// Provider describes an identity provider (kind federated).
+	Provider *IdentityProvider `json:"provider,omitempty"`
 }
 
 // Edge says that From may assume the role To.
 type Edge struct {
 	From       string   `json:"from"`
 	To         string   `json:"to"`
+	Action     string   `json:"action"`               // sts:AssumeRole, sts:AssumeRoleWithWebIdentity or sts:AssumeRoleWithSAML
 	Naming     string   `json:"naming,omitempty"`     // how the trust policy names From
 	Conditions []string `json:"conditions,omitempty"` // what the request must meet (ExternalId…)
+	// Claims are, for an identity provider, the conditions on its keys as what the
+	// token or assertion must carry: "sub: repo:octo-org/octo-repo:*",
+	// "aud: sts.amazonaws.com". A provider has one edge per trust statement that
+	// lets it in.
+	Claims []string `json:"claims,omitempty"`
+	// Statement is the trust statement (index, or Sid) of a provider's edge.
+	Statement string `json:"statement,omitempty"`
+
+	labels []string // what diagrams and text show: the claims, then the other conditions
+}
+
+// Labels are what an edge is labelled with: a provider's claims, then the
+// conditions that are not on its keys; the conditions for other principals.
+func (e Edge) Labels() []string {
+	if e.labels != nil {
+		return e.labels
+	}
+	return e.Conditions
 }
 
 // Graph is who can assume which role across the accounts read.
@@ -69,6 +91,10 @@ type gprincipal struct {
 	scps     [][]*policy.Policy
 	mgmt     bool
 	slr      bool
+	// provider is set for an identity provider, with its name as condition keys
+	// spell it (token.actions.githubusercontent.com) or a SAML provider's name.
+	provider     *IdentityProvider
+	providerName string
 }
 
 // grole is a role's side, built once.
@@ -157,6 +183,18 @@ func BuildGraph(ctx context.Context, src Source, opts GraphOptions) (*Graph, err
 	var principals []*gprincipal
 	var roles []*grole
 	read := map[string]bool{}
+	var providers []*gprincipal
+	providerByArn := map[string]*gprincipal{}
+	providersRead := map[string]bool{}
+	addProvider := func(ip IdentityProvider, external bool) {
+		if providerByArn[ip.Arn] != nil {
+			return
+		}
+		p := providerPrincipal(ip, external)
+		providerByArn[ip.Arn] = p
+		providers = append(providers, p)
+	}
+	ps, listsProviders := src.(ProviderSource)
 	for _, acct := range g.Accounts {
 		det, err := src.Details(ctx, acct.ID)
 		if err != nil {
@@ -164,6 +202,19 @@ func BuildGraph(ctx context.Context, src Source, opts GraphOptions) (*Graph, err
 			continue
 		}
 		read[acct.ID] = true
+		if listsProviders {
+			list, listed, err := ps.IdentityProviders(ctx, acct.ID)
+			if err != nil {
+				warn("the identity providers of account %s could not be read; those its trust policies name are shown: %v", acct.ID, err)
+			} else {
+				for _, typ := range listed {
+					providersRead[acct.ID+"/"+typ] = true
+				}
+				for _, ip := range list {
+					addProvider(ip, false)
+				}
+			}
+		}
 		os := side(acct.ID)
 		for _, u := range det.Users {
 			p := g.entityPrincipal(u, os, org, warn)
@@ -188,6 +239,21 @@ func BuildGraph(ctx context.Context, src Source, opts GraphOptions) (*Graph, err
 			gr.trust = trust
 			g.addNode(gr.node)
 			roles = append(roles, gr)
+		}
+	}
+	// Identity providers trust policies name that no account read listed: built-in
+	// ones, those of accounts not read, and those their account never registered.
+	for _, r := range roles {
+		for _, v := range federatedNames(r.trust) {
+			ip, acct, _ := federatedProvider(v)
+			switch {
+			case providerByArn[v] != nil:
+			case acct != "" && providersRead[acct+"/"+ip.Type]:
+				ip.Unregistered = true
+				addProvider(ip, false)
+			default:
+				addProvider(ip, acct == "" || !read[acct])
+			}
 		}
 	}
 	// Principals outside the accounts read, as trust policies name them.
@@ -219,7 +285,15 @@ func BuildGraph(ctx context.Context, src Source, opts GraphOptions) (*Graph, err
 			g.addNode(p.node)
 		}
 	}
-	sort.Slice(g.Edges, func(i, j int) bool {
+	// Every identity provider is a node, with an edge to each role a trust statement
+	// lets its users into.
+	for _, p := range providers {
+		g.addNode(p.node)
+		for _, r := range roles {
+			g.Edges = append(g.Edges, providerEdges(p, r, opts, warn)...)
+		}
+	}
+	sort.SliceStable(g.Edges, func(i, j int) bool {
 		a, b := g.Edges[i], g.Edges[j]
 		if a.From != b.From {
 			return a.From < b.From
@@ -343,15 +417,7 @@ func externalPrincipals(trust *policy.Policy, read map[string]bool) []*gprincipa
 				gp.node = Node{ID: "service:" + v, Kind: NodeService, Name: v, External: true}
 				gp.caller = policy.Caller{Kind: policy.ServicePrincipal, Arn: v, Name: v}
 				gp.identity = nil
-			case kind == "Federated":
-				gp.node = Node{ID: "federated:" + v, Kind: NodeFederated, Name: v, External: true}
-				gp.caller = policy.Caller{Kind: policy.WebIdentity, Arn: v, Name: v}
-				gp.identity = nil
-				gp.action = "sts:AssumeRoleWithWebIdentity"
-				if strings.Contains(v, ":saml-provider/") {
-					gp.action = "sts:AssumeRoleWithSAML"
-				}
-			default:
+			default: // Federated: identity providers have edges of their own (providerEdges)
 				continue
 			}
 			out = append(out, gp)
@@ -398,17 +464,14 @@ func evaluateEdge(p *gprincipal, r *grole, opts GraphOptions) *Edge {
 	req.Prepare()
 	in := authz.Input{Identity: p.identity, Boundary: p.boundary, SCPs: p.scps, ManagementAccount: p.mgmt, ServiceLinkedRole: p.slr,
 		Resource: r.trust, ResourceKind: authz.TrustPolicy, RCPs: r.rcps, ResourceManagement: r.resMgmt}
-	var assumed []string
+	var assumed []policy.ConditionInfo
 	d := &authz.Decision{}
 	for range 8 {
 		authz.Decide(req, &in, d)
-		switch d.Outcome {
-		case authz.ExplicitDeny:
-			return nil
-		case authz.Allowed:
+		if d.Outcome == authz.Allowed {
 			return edgeOf(p, r, d, assumed)
 		}
-		next, cond := nextAssumption(req, &in, d, p.node.External)
+		next, cond := nextAssumption(req, &in, d, p.node.External || p.provider != nil)
 		if next == nil {
 			return nil
 		}
@@ -418,14 +481,35 @@ func evaluateEdge(p *gprincipal, r *grole, opts GraphOptions) *Edge {
 }
 
 // nextAssumption finds, in a layer that blocked, an Allow statement that fails only
-// on an assumable condition, and returns the request with that condition met.
-func nextAssumption(req *policy.Request, in *authz.Input, d *authz.Decision, external bool) (*policy.Request, string) {
+// on an assumable condition, and returns the request with that condition met — or,
+// after an explicit deny, a Deny statement that applies only because a key its
+// negated condition reads is absent ("StringNotLike …:sub repo:octo-org/*"), and
+// returns the request with the key set so that the Deny no longer applies; the
+// condition returned is then the positive one the request meets
+// ("StringLike …:sub repo:octo-org/*").
+func nextAssumption(req *policy.Request, in *authz.Input, d *authz.Decision, external bool) (*policy.Request, policy.ConditionInfo) {
+	deny := d.Outcome == authz.ExplicitDeny
 	for _, l := range d.BlockedBy.List() {
 		for _, pol := range reasons.LayerPolicies(l, in) {
 			for i := range pol.Statements {
 				st := &pol.Statements[i]
-				if st.Effect != policy.Allow || !st.MatchesAction(req.Action) || !st.MatchesResource(req) ||
+				if (st.Effect == policy.Deny) != deny || !st.MatchesAction(req.Action) || !st.MatchesResource(req) ||
 					st.MatchesPrincipal(&req.Caller) == policy.NoPrincipalMatch {
+					continue
+				}
+				if deny {
+					if st.MatchesConditions(req) >= 0 {
+						continue // does not apply
+					}
+					for _, info := range st.Conditions() {
+						pos, ok := positive(info)
+						if !ok || !assumable(info.Key, external) {
+							continue
+						}
+						if next, ok := assume(req, pos); ok {
+							return next, pos
+						}
+					}
 					continue
 				}
 				ci := st.MatchesConditions(req)
@@ -437,12 +521,30 @@ func nextAssumption(req *policy.Request, in *authz.Input, d *authz.Decision, ext
 					continue
 				}
 				if next, ok := assume(req, info); ok {
-					return next, conditionText(info)
+					return next, info
 				}
 			}
 		}
 	}
-	return nil, ""
+	return nil, policy.ConditionInfo{}
+}
+
+// positive is the condition a request meets when a negated one (StringNotEquals,
+// StringNotLike, ArnNotLike, NotIpAddress…, IfExists or not) is false for it.
+func positive(ci policy.ConditionInfo) (policy.ConditionInfo, bool) {
+	op := strings.TrimSuffix(ci.Operator, "IfExists")
+	var pos string
+	switch {
+	case strings.Contains(op, ":"):
+		return ci, false // set operators: negating them is not one condition
+	case op == "NotIpAddress":
+		pos = "IpAddress"
+	case strings.HasPrefix(op, "StringNot"), strings.HasPrefix(op, "ArnNot"):
+		pos = strings.Replace(op, "Not", "", 1)
+	default:
+		return ci, false
+	}
+	return policy.ConditionInfo{Operator: pos, Key: ci.Key, Values: ci.Values}, true
 }
 
 func conditionText(ci policy.ConditionInfo) string {
@@ -450,14 +552,18 @@ func conditionText(ci policy.ConditionInfo) string {
 }
 
 // edgeOf makes the edge of an allowed decision: how the trust policy named the
-// principal, and every condition of the statements that allowed it.
-func edgeOf(p *gprincipal, r *grole, d *authz.Decision, assumed []string) *Edge {
-	e := &Edge{From: p.node.ID, To: r.node.ID}
+// principal, and every condition of the statements that allowed it; for an
+// identity provider, also those conditions as claims.
+func edgeOf(p *gprincipal, r *grole, d *authz.Decision, assumed []policy.ConditionInfo) *Edge {
+	e := &Edge{From: p.node.ID, To: r.node.ID, Action: p.action}
 	seen := map[string]bool{}
-	add := func(s string) {
+	var infos []policy.ConditionInfo
+	add := func(ci policy.ConditionInfo) {
+		s := conditionText(ci)
 		if !seen[s] {
 			seen[s] = true
 			e.Conditions = append(e.Conditions, s)
+			infos = append(infos, ci)
 		}
 	}
 	for _, m := range d.Matched {
@@ -468,13 +574,143 @@ func edgeOf(p *gprincipal, r *grole, d *authz.Decision, assumed []string) *Edge 
 			e.Naming = reasons.Naming(m.Principal)
 		}
 		for _, ci := range r.trust.Statements[m.Statement].Conditions() {
-			add(conditionText(ci))
+			add(ci)
 		}
 	}
 	for _, a := range assumed {
 		add(a)
 	}
+	if p.provider != nil {
+		e.Claims, e.labels = claimsOf(infos, claimPrefix(p.provider, p.providerName))
+	}
 	return e
+}
+
+// claimsOf splits an edge's conditions into the provider's claims (sub first, then
+// aud) and the others, and returns the claims and the labels: claims, then others.
+func claimsOf(infos []policy.ConditionInfo, prefix string) (claims, labels []string) {
+	type claim struct {
+		label string
+		order int
+	}
+	var cs []claim
+	var others []string
+	for _, ci := range infos {
+		if label, name, ok := claimLabel(ci, prefix); ok {
+			cs = append(cs, claim{label, claimOrder(name)})
+		} else {
+			others = append(others, conditionText(ci))
+		}
+	}
+	sort.SliceStable(cs, func(i, j int) bool { return cs[i].order < cs[j].order })
+	for _, c := range cs {
+		claims = append(claims, c.label)
+	}
+	labels = append(append([]string{}, claims...), others...)
+	return claims, labels
+}
+
+// providerPrincipal is an identity provider's side of its decisions: the web
+// identity caller STS makes of it (with aws:FederatedProvider for OIDC), deciding
+// sts:AssumeRoleWithWebIdentity or sts:AssumeRoleWithSAML.
+func providerPrincipal(ip IdentityProvider, external bool) *gprincipal {
+	_, account, name := federatedProvider(ip.Arn)
+	if ip.Type == "" {
+		ip.Type = ProviderOIDC
+	}
+	p := &gprincipal{node: Node{ID: "federated:" + ip.Arn, Kind: NodeFederated, Account: account, Name: name, External: external, Provider: &ip},
+		caller:  policy.Caller{Kind: policy.WebIdentity, Partition: "aws", Arn: ip.Arn, Name: name},
+		context: policy.Context{}, action: providerAction(&ip), provider: &ip, providerName: name}
+	if ip.Type == ProviderOIDC {
+		p.context.Set("aws:FederatedProvider", ip.Arn)
+	}
+	return p
+}
+
+// federatedNames lists the Federated principals a trust policy's Allow statements
+// name.
+func federatedNames(trust *policy.Policy) []string {
+	var out []string
+	for i := range trust.Statements {
+		for _, v := range namedFederated(&trust.Statements[i]) {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+func namedFederated(st *policy.Statement) []string {
+	ps, not := st.Principals()
+	if st.Effect != policy.Allow || not {
+		return nil
+	}
+	var out []string
+	for _, p := range ps {
+		if v, ok := strings.CutPrefix(p, "Federated:"); ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// providerEdges decides, statement by statement, which of a role's trust
+// statements let a provider's users in: one edge per statement, labelled with the
+// claims it asks for. A provider STS would never let reach the role — one its
+// account never registered, or an OIDC provider of another account (STS looks a
+// token's issuer up in the role's own account) — has no edge, and a trust policy
+// that names it is warned about.
+func providerEdges(p *gprincipal, r *grole, opts GraphOptions, warn func(string, ...any)) []Edge {
+	if r.trust == nil {
+		return nil
+	}
+	var allows []int
+	var denies []policy.Statement
+	names := false
+	for i := range r.trust.Statements {
+		st := &r.trust.Statements[i]
+		if st.Effect != policy.Allow {
+			denies = append(denies, *st)
+			continue
+		}
+		if !st.MatchesAction(p.action) || st.MatchesPrincipal(&p.caller) == policy.NoPrincipalMatch {
+			continue
+		}
+		allows = append(allows, i)
+		for _, v := range namedFederated(st) {
+			names = names || v == p.provider.Arn
+		}
+	}
+	if len(allows) == 0 {
+		return nil
+	}
+	switch {
+	case p.provider.Unregistered:
+		if names {
+			warn("%s trusts %s, which account %s has not registered: STS refuses its users before reading the trust policy", r.node.ID, p.provider.Arn, p.node.Account)
+		}
+		return nil
+	case p.provider.Type == ProviderOIDC && p.node.Account != "" && p.node.Account != r.entity.Account:
+		if names {
+			warn("%s trusts %s of account %s: STS looks a token's issuer up among the OIDC providers of the role's own account, so no token reaches it that way (name %s)",
+				r.node.ID, p.provider.Arn, p.node.Account, oidc.ProviderARN(r.entity.Account, p.providerName))
+		}
+		return nil
+	}
+	var out []Edge
+	for _, i := range allows {
+		one := *r.trust
+		one.Statements = append([]policy.Statement{r.trust.Statements[i]}, denies...)
+		rr := *r
+		rr.trust = &one
+		if e := evaluateEdge(p, &rr, opts); e != nil {
+			e.Statement = strconv.Itoa(r.trust.Statements[i].Index)
+			if sid := r.trust.Statements[i].Sid; sid != "" {
+				e.Statement = sid
+			}
+			out = append(out, *e)
+		}
+	}
+	return out
 }
 
 // To keeps what reaches a role, directly or through a chain of roles, and lists for
