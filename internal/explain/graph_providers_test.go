@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/iam"
 	orgtypes "github.com/aws/aws-sdk-go-v2/service/organizations/types"
 	"github.com/iamlocal/iamlocal/internal/explain"
+	samlidp "github.com/iamlocal/iamlocal/internal/saml"
 )
 
 // githubDocsTrust is the trust policy of GitHub's "Configuring OpenID Connect in
@@ -74,6 +76,16 @@ func TestGraphIdentityProviders(t *testing.T) {
 	gh := "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
 	eks := "arn:aws:iam::" + w.dev + ":oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/ABC"
 	saml := "arn:aws:iam::111111111111:saml-provider/corp"
+	// The SAML provider is registered: the server lists SAML providers.
+	idp, err := samlidp.NewIdP("corp", "https://idp.example.com/saml", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, err := idp.Metadata("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.must(w.mgmt.CreateSAMLProvider(ctx, &iam.CreateSAMLProviderInput{Name: aws.String("corp"), SAMLMetadataDocument: aws.String(string(md))}))
 	mgmtRole := func(name string) string { return "arn:aws:iam::111111111111:role/" + name }
 	devRole := func(name string) string { return "arn:aws:iam::" + w.dev + ":role/" + name }
 
@@ -109,7 +121,7 @@ func TestGraphIdentityProviders(t *testing.T) {
 		t.Errorf("google node %+v %+v", n, n.Provider)
 	}
 	if n := providerNode(t, g, "federated:"+saml); n.Provider.Type != explain.ProviderSAML || n.Provider.Unregistered || n.Name != "corp" {
-		t.Errorf("saml node %+v %+v (the server lists no SAML providers: not known to be missing)", n, n.Provider)
+		t.Errorf("saml node %+v %+v (registered)", n, n.Provider)
 	}
 	if n := providerNode(t, g, "federated:arn:aws:iam::"+w.dev+":oidc-provider/token.actions.githubusercontent.com"); !n.Provider.Unregistered {
 		t.Errorf("ghost provider %+v", n.Provider)
