@@ -25,8 +25,8 @@ il saml metadata --name corp >"$work/corp.xml"
 grep -q 'entityID="urn:iamlocal:saml:idp:corp"' "$work/corp.xml" || fail "metadata: $(cat "$work/corp.xml")"
 arn=$(as_root iam create-saml-provider --name corp --saml-metadata-document "file://$work/corp.xml" --query SAMLProviderArn --output text)
 [ "$arn" = "$provider" ] || fail "create-saml-provider: $arn"
-as_root iam get-saml-provider --saml-provider-arn "$provider" --query SAMLMetadataDocument --output text | grep -q 'X509Certificate' ||
-	fail "get-saml-provider"
+doc=$(as_root iam get-saml-provider --saml-provider-arn "$provider" --query SAMLMetadataDocument --output text)
+grep -q 'X509Certificate' <<<"$doc" || fail "get-saml-provider: $doc"
 pass
 
 cat >"$work/trust.json" <<EOF
