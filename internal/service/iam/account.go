@@ -1,11 +1,13 @@
 package iam
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
 
 	"github.com/iamlocal/iamlocal/internal/directory"
+	"github.com/iamlocal/iamlocal/internal/mfa"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
 	"github.com/iamlocal/iamlocal/internal/store"
@@ -336,10 +338,11 @@ var summaryQuotas = map[string]int{
 }
 
 // getAccountSummary counts the account's entities from the store. What iamlocal
-// has no way to create (MFA devices, identity providers, a root password) counts 0.
+// has no way to create (a root password, root MFA) counts 0; Providers counts the
+// account's SAML and OIDC providers (AWS's reference does not say which kinds).
 func getAccountSummary(c *service.Call) (any, error) {
 	acct := c.Account()
-	m := map[string]int{"MFADevices": 0, "MFADevicesInUse": 0, "AccountMFAEnabled": 0, "AccountPasswordPresent": 0, "Providers": 0}
+	m := map[string]int{"AccountMFAEnabled": 0, "AccountPasswordPresent": 0}
 	for k, v := range summaryQuotas {
 		m[k] = v
 	}
@@ -348,6 +351,8 @@ func getAccountSummary(c *service.Call) (any, error) {
 		{"Roles", directory.KindRole, acct + "/"}, {"InstanceProfiles", directory.KindInstanceProfile, acct + "/"},
 		{"ServerCertificates", serverCertKind, acct + "/"},
 		{"AccountSigningCertificatesPresent", signingCerts.kind, credPrefix(acct, "")},
+		{"MFADevices", mfa.Kind, acct + "/"},
+		{"Providers", directory.KindSAMLProvider, acct + "/"}, {"oidcProviders", directory.KindOIDCProvider, acct + "/"},
 	}
 	for _, s := range counts {
 		n, err := count(c.Tx, s.kind, s.prefix)
@@ -357,6 +362,13 @@ func getAccountSummary(c *service.Call) (any, error) {
 		m[s.key] = n
 	}
 	m["AccountSigningCertificatesPresent"] = min(m["AccountSigningCertificatesPresent"], 1)
+	m["Providers"] += m["oidcProviders"]
+	delete(m, "oidcProviders")
+	inUse, err := mfaInUse(c.Tx, acct)
+	if err != nil {
+		return nil, err
+	}
+	m["MFADevicesInUse"] = inUse
 	local, err := scopedPolicies(c.Tx, acct, "Local")
 	if err != nil {
 		return nil, err
@@ -384,4 +396,20 @@ func getAccountSummary(c *service.Call) (any, error) {
 	}
 	sort.Slice(res.SummaryMap, func(i, j int) bool { return res.SummaryMap[i].Key < res.SummaryMap[j].Key })
 	return res, nil
+}
+
+// mfaInUse counts the account's MFA devices enabled for a user.
+func mfaInUse(tx store.Tx, account string) (int, error) {
+	n := 0
+	err := tx.Scan(mfa.Kind, account+"/", "", 0, func(_ string, data []byte) (bool, error) {
+		var d mfa.Device
+		if err := json.Unmarshal(data, &d); err != nil {
+			return false, err
+		}
+		if d.User != "" {
+			n++
+		}
+		return true, nil
+	})
+	return n, err
 }

@@ -84,6 +84,11 @@ func TestVirtualMFALifecycle(t *testing.T) {
 	if n := len(ok(e.root.ListVirtualMFADevices(e.ctx, &iam.ListVirtualMFADevicesInput{AssignmentStatus: types.AssignmentStatusTypeUnassigned}))(t).VirtualMFADevices); n != 0 {
 		t.Fatalf("%d unassigned", n)
 	}
+	// GetAccountSummary counts the account's devices and those enabled for a user.
+	sum := ok(e.root.GetAccountSummary(e.ctx, &iam.GetAccountSummaryInput{}))(t).SummaryMap
+	if sum["MFADevices"] != 1 || sum["MFADevicesInUse"] != 1 {
+		t.Fatalf("summary MFADevices %d, MFADevicesInUse %d", sum["MFADevices"], sum["MFADevicesInUse"])
+	}
 	got := ok(e.root.GetMFADevice(e.ctx, &iam.GetMFADeviceInput{UserName: aws.String("alice"), SerialNumber: aws.String(serial)}))(t)
 	if aws.ToString(got.UserName) != "alice" || got.EnableDate == nil {
 		t.Fatalf("GetMFADevice %+v", got)
