@@ -8,7 +8,6 @@ import (
 	"time"
 
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/iamlocal/iamlocal/internal/authz"
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/oidc"
 	"github.com/iamlocal/iamlocal/internal/policy"
@@ -169,42 +168,12 @@ func assumeRoleWithWebIdentity(c *service.Call) (any, error) {
 	for k, v := range f.TrustKeys() {
 		ctx[k] = v
 	}
-	ctx.Set("sts:RoleSessionName", in.sessionName)
-	if in.sourceIdentity != "" {
-		ctx.Set("sts:SourceIdentity", in.sourceIdentity)
-	}
-	if len(in.tags) > 0 {
-		keys := make([]string, 0, len(in.tags))
-		for _, t := range in.tags {
-			ctx.Set("aws:RequestTag/"+t.Key, t.Value)
-			keys = append(keys, t.Key)
-		}
-		ctx.Set("aws:TagKeys", keys...)
-	}
-	if len(in.transitive) > 0 {
-		ctx.Set("sts:TransitiveTagKeys", in.transitive...)
-	}
+	sessionKeys(ctx, in.sessionName, in.sourceIdentity, in.tags, in.transitive)
 
 	// The identity provider is the caller; only the trust policy (and RCPs) can allow it.
 	c.Identity = &directory.Identity{Caller: policy.Caller{Kind: policy.WebIdentity, Partition: "aws", Arn: f.Provider}}
-	checks := []string{"sts:AssumeRoleWithWebIdentity"}
-	if len(in.tags) > 0 {
-		checks = append(checks, "sts:TagSession")
-	}
-	if in.sourceIdentity != "" {
-		checks = append(checks, "sts:SetSourceIdentity")
-	}
-	for _, action := range checks {
-		err := c.Authorize(service.Request{Action: action, Resource: in.roleArn, ResourceAccount: in.account,
-			Context: ctx, ResourcePolicy: trust, ResourceKind: authz.TrustPolicy})
-		var den *service.Denied
-		if errors.As(err, &den) {
-			den.Message = notAuthorized
-			return nil, den
-		}
-		if err != nil {
-			return nil, err
-		}
+	if err := authorizeAssume(c, "sts:AssumeRoleWithWebIdentity", &in.assumeInput, trust, ctx, notAuthorized); err != nil {
+		return nil, err
 	}
 
 	if in.duration > time.Duration(role.MaxSessionDuration)*time.Second {

@@ -14,7 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iamlocal/iamlocal/internal/authz"
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/saml"
@@ -162,24 +161,8 @@ func assumeRoleWithSAML(c *service.Call) (any, error) {
 	// principal and the keys AWS derives from the assertion.
 	c.Identity = &directory.Identity{Caller: SAMLCaller(principalArn)}
 	ctx := SAMLContext(req, attrs)
-	checks := []string{"sts:AssumeRoleWithSAML"}
-	if len(in.tags) > 0 || len(in.transitive) > 0 {
-		checks = append(checks, "sts:TagSession")
-	}
-	if in.sourceIdentity != "" {
-		checks = append(checks, "sts:SetSourceIdentity")
-	}
-	for _, action := range checks {
-		err := c.Authorize(service.Request{Action: action, Resource: roleArn, ResourceAccount: account,
-			Context: ctx, ResourcePolicy: trust, ResourceKind: authz.TrustPolicy})
-		var den *service.Denied
-		if errors.As(err, &den) {
-			den.Message = notAuthorizedSAML
-			return nil, den
-		}
-		if err != nil {
-			return nil, err
-		}
+	if err := authorizeAssume(c, "sts:AssumeRoleWithSAML", in, trust, ctx, notAuthorizedSAML); err != nil {
+		return nil, err
 	}
 
 	if in.duration > time.Duration(role.MaxSessionDuration)*time.Second {
@@ -533,20 +516,6 @@ func SAMLContext(r *SAMLRequest, attrs *SAMLAttributes) policy.Context {
 			ctx.Set(m.key, at.Values[0])
 		}
 	}
-	ctx.Set("sts:RoleSessionName", attrs.SessionName)
-	if attrs.SourceIdentity != "" {
-		ctx.Set("sts:SourceIdentity", attrs.SourceIdentity)
-	}
-	if len(attrs.Tags) > 0 {
-		var keys []string
-		for _, t := range attrs.Tags {
-			ctx.Set("aws:RequestTag/"+t.Key, t.Value)
-			keys = append(keys, t.Key)
-		}
-		ctx.Set("aws:TagKeys", keys...)
-	}
-	if len(attrs.Transitive) > 0 {
-		ctx.Set("sts:TransitiveTagKeys", attrs.Transitive...)
-	}
+	sessionKeys(ctx, attrs.SessionName, attrs.SourceIdentity, attrs.Tags, attrs.Transitive)
 	return ctx
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iamlocal/iamlocal/internal/authz"
 	"github.com/iamlocal/iamlocal/internal/authzmsg"
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
@@ -189,42 +188,17 @@ func assumeRole(c *service.Call) (any, error) {
 		role, trust = rt.Role, rt.Trust
 	}
 	ctx := policy.Context{}
-	ctx.Set("sts:RoleSessionName", in.sessionName)
+	sessionKeys(ctx, in.sessionName, in.sourceIdentity, in.tags, in.transitive)
 	if in.externalID != "" {
 		ctx.Set("sts:ExternalId", in.externalID)
-	}
-	if in.sourceIdentity != "" {
-		ctx.Set("sts:SourceIdentity", in.sourceIdentity)
-	}
-	if len(in.tags) > 0 {
-		var keys []string
-		for _, t := range in.tags {
-			ctx.Set("aws:RequestTag/"+t.Key, t.Value)
-			keys = append(keys, t.Key)
-		}
-		ctx.Set("aws:TagKeys", keys...)
-	}
-	if len(in.transitive) > 0 {
-		ctx.Set("sts:TransitiveTagKeys", in.transitive...)
 	}
 	if mfaOK {
 		mfaContext(ctx)
 	}
 	// The caller's permission and the trust policy, in one decision; then the extra
 	// permissions that tags and a source identity need.
-	checks := []string{"sts:AssumeRole"}
-	if len(in.tags) > 0 || len(in.transitive) > 0 {
-		checks = append(checks, "sts:TagSession")
-	}
-	if in.sourceIdentity != "" {
-		checks = append(checks, "sts:SetSourceIdentity")
-	}
-	for _, action := range checks {
-		err := c.Authorize(service.Request{Action: action, Resource: in.roleArn, ResourceAccount: in.account,
-			Context: ctx, ResourcePolicy: trust, ResourceKind: authz.TrustPolicy})
-		if err != nil {
-			return nil, err
-		}
+	if err := authorizeAssume(c, "sts:AssumeRole", in, trust, ctx, ""); err != nil {
+		return nil, err
 	}
 
 	chained := caller.Caller.Kind == policy.AssumedRole
