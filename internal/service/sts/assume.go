@@ -2,11 +2,15 @@ package sts
 
 import (
 	"errors"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/iamlocal/iamlocal/internal/authz"
 	"github.com/iamlocal/iamlocal/internal/directory"
 	"github.com/iamlocal/iamlocal/internal/policy"
 	"github.com/iamlocal/iamlocal/internal/service"
+	"github.com/iamlocal/iamlocal/internal/wire"
 )
 
 // What AssumeRole, AssumeRoleWithWebIdentity and AssumeRoleWithSAML share: the keys a
@@ -57,4 +61,39 @@ func authorizeAssume(c *service.Call, action string, in *assumeInput, trust *pol
 		}
 	}
 	return nil
+}
+
+// readDuration reads DurationSeconds (900–43200, default 3600) into in; a value out of
+// range is noted in v. The role's MaxSessionDuration is checked once the role is known.
+func readDuration(p wire.Params, in *assumeInput, v *validation) error {
+	seconds, given, err := p.Int("DurationSeconds")
+	if err != nil {
+		return err
+	}
+	in.durationGiven = given
+	if !given {
+		seconds = 3600
+	}
+	v.Check(seconds >= 900 && seconds <= 43200, strconv.Itoa(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 43200")
+	in.duration = time.Duration(seconds) * time.Second
+	return nil
+}
+
+// setRole reads the account and role name of in.roleArn, or answers STS's error.
+func setRole(in *assumeInput) error {
+	account, name, ok := parseRoleArn(in.roleArn)
+	if !ok {
+		return wire.ValidationError("%s is invalid", in.roleArn)
+	}
+	in.account, in.roleName = account, name
+	return nil
+}
+
+// parseRoleArn splits arn:aws:iam::ACCOUNT:role/[PATH/]NAME.
+func parseRoleArn(arn string) (account, name string, ok bool) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") || len(parts[4]) != 12 {
+		return "", "", false
+	}
+	return parts[4], parts[5][strings.LastIndexByte(parts[5], '/')+1:], true
 }

@@ -98,16 +98,9 @@ func readWebIdentityInput(c *service.Call) (*webIdentityInput, error) {
 	if p.Has("ProviderId") {
 		v.Length(in.providerID, "providerId", 4, 2048)
 	}
-	seconds, given, err := p.Int("DurationSeconds")
-	if err != nil {
+	if err := readDuration(p, &in.assumeInput, &v); err != nil {
 		return nil, err
 	}
-	in.durationGiven = given
-	if !given {
-		seconds = 3600
-	}
-	v.Check(seconds >= 900 && seconds <= 43200, strconv.Itoa(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 43200")
-	in.duration = time.Duration(seconds) * time.Second
 	// The token is a secret: the message names the member, not its value.
 	if n := len(in.token); n < 4 || n > oidc.MaxTokenLength {
 		bound := "greater than or equal to 4"
@@ -125,12 +118,9 @@ func readWebIdentityInput(c *service.Call) (*webIdentityInput, error) {
 		return nil, err
 	}
 	in.tags, in.transitive = nil, nil
-	parts := strings.SplitN(in.roleArn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") || len(parts[4]) != 12 {
-		return nil, wire.ValidationError("%s is invalid", in.roleArn)
+	if err := setRole(&in.assumeInput); err != nil {
+		return nil, err
 	}
-	in.account = parts[4]
-	in.roleName = parts[5][strings.LastIndexByte(parts[5], '/')+1:]
 	return in, nil
 }
 

@@ -86,28 +86,19 @@ func assumeRoleWithSAML(c *service.Call) (any, error) {
 	v.Length(principalArn, "principalArn", 20, 2048)
 	v.Length(assertion, "sAMLAssertion", 4, saml.MaxResponseSize)
 	in := &assumeInput{roleArn: roleArn, policy: p.Get("Policy")}
-	seconds, given, err := p.Int("DurationSeconds")
-	if err != nil {
+	if err := readDuration(p, in, &v); err != nil {
 		return nil, err
 	}
-	in.durationGiven = given
-	if !given {
-		seconds = 3600
-	}
-	v.Check(seconds >= 900 && seconds <= 43200, fmt.Sprint(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 43200")
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	in.duration = time.Duration(seconds) * time.Second
 	if err := readSessionExtras(c, in); err != nil {
 		return nil, err
 	}
 	in.tags, in.transitive = nil, nil // AssumeRoleWithSAML takes tags from the assertion only
-	account, roleName, ok := parseRoleArn(roleArn)
-	if !ok {
-		return nil, wire.ValidationError("%s is invalid", roleArn)
+	if err := setRole(in); err != nil {
+		return nil, err
 	}
-	in.account, in.roleName = account, roleName
 	if _, _, ok := directory.SAMLProviderName(principalArn); !ok {
 		return nil, wire.ValidationError("Principal ARN is invalid")
 	}
@@ -148,7 +139,7 @@ func assumeRoleWithSAML(c *service.Call) (any, error) {
 		}
 	}
 
-	rt, err := c.Env.Resolver.Role(c.Tx, account, roleName)
+	rt, err := c.Env.Resolver.Role(c.Tx, in.account, in.roleName)
 	if err != nil {
 		return nil, err
 	}
@@ -194,15 +185,6 @@ func assumeRoleWithSAML(c *service.Call) (any, error) {
 		res.PackedPolicySize = &packed
 	}
 	return res, nil
-}
-
-// parseRoleArn splits arn:aws:iam::ACCOUNT:role/PATH/NAME.
-func parseRoleArn(arn string) (account, name string, ok bool) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") || len(parts[4]) != 12 {
-		return "", "", false
-	}
-	return parts[4], parts[5][strings.LastIndexByte(parts[5], '/')+1:], true
 }
 
 // SAMLCaller is the principal a SAML provider stands for in a trust decision.

@@ -135,16 +135,9 @@ func readAssumeInput(c *service.Call) (*assumeInput, error) {
 		v.Length(in.sourceIdentity, "sourceIdentity", 2, 64)
 		v.Check(sourceIdentityPattern.MatchString(in.sourceIdentity), in.sourceIdentity, "sourceIdentity", `satisfy regular expression pattern: [\w+=,.@-]*`)
 	}
-	seconds, given, err := p.Int("DurationSeconds")
-	if err != nil {
+	if err := readDuration(p, in, &v); err != nil {
 		return nil, err
 	}
-	in.durationGiven = given
-	if !given {
-		seconds = 3600
-	}
-	v.Check(seconds >= 900 && seconds <= 43200, fmt.Sprint(seconds), "durationSeconds", "have value greater than or equal to 900 and less than or equal to 43200")
-	in.duration = time.Duration(seconds) * time.Second
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -154,12 +147,9 @@ func readAssumeInput(c *service.Call) (*assumeInput, error) {
 	if strings.HasPrefix(strings.ToLower(in.sourceIdentity), "aws:") {
 		return nil, wire.ValidationError("SourceIdentity cannot start with the prefix 'aws:'")
 	}
-	parts := strings.SplitN(in.roleArn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[2] != "iam" || !strings.HasPrefix(parts[5], "role/") || len(parts[4]) != 12 {
-		return nil, wire.ValidationError("%s is invalid", in.roleArn)
+	if err := setRole(in); err != nil {
+		return nil, err
 	}
-	in.account = parts[4]
-	in.roleName = parts[5][strings.LastIndexByte(parts[5], '/')+1:]
 	return in, nil
 }
 
