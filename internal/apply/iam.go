@@ -22,6 +22,11 @@ func (r *runner) resources(ctx context.Context, a *account) error {
 			return err
 		}
 	}
+	for _, p := range a.res.SAMLProviders {
+		if err := r.samlProvider(ctx, a, p); err != nil { // saml.go
+			return err
+		}
+	}
 	for _, mp := range a.res.Policies {
 		if err := r.managedPolicy(ctx, a, mp); err != nil {
 			return err

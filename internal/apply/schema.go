@@ -55,10 +55,12 @@ type Resources struct {
 	Buckets  []*Bucket        `yaml:"buckets"`
 	// OIDCProviders are the account's IAM OIDC providers (oidc.go).
 	OIDCProviders []*OIDCProvider `yaml:"oidcProviders"`
+	// SAMLProviders are the account's IAM SAML providers (saml.go).
+	SAMLProviders []*SAMLProvider `yaml:"samlProviders"`
 }
 
 func (r *Resources) empty() bool {
-	return len(r.Policies)+len(r.Users)+len(r.Groups)+len(r.Roles)+len(r.Buckets)+len(r.OIDCProviders) == 0
+	return len(r.Policies)+len(r.Users)+len(r.Groups)+len(r.Roles)+len(r.Buckets)+len(r.OIDCProviders)+len(r.SAMLProviders) == 0
 }
 
 // Management holds the resources of the management account (the caller's).

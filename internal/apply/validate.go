@@ -203,6 +203,7 @@ func (w *World) checkString(c *errs, s string, p Pos, scope string) string {
 
 func (w *World) checkResources(c *errs, r *Resources, p Pos, scope string, profiles map[string]Pos) {
 	w.checkOIDCProviders(c, r) // oidc.go
+	w.checkSAMLProviders(c, r) // saml.go
 	seen := map[string]bool{}
 	for _, mp := range r.Policies {
 		fp := mp.Pos
