@@ -246,12 +246,8 @@ func enableMFADevice(c *service.Call) (any, error) {
 	if len(mine) >= maxMFAPerUser {
 		return nil, limitExceeded("Cannot exceed quota for MFADevicesPerUser: %d", maxMFAPerUser)
 	}
-	seed, err := mfa.OpenSeed(c.Env.Ring, d)
-	if err != nil {
+	if err := synchronize(c, d, code1, code2, false); err != nil {
 		return nil, err
-	}
-	if !d.Synchronize(seed, code1, code2, c.Now, false) {
-		return nil, invalidCode()
 	}
 	d.User, d.EnableDate = user.Name, c.Now.UTC()
 	return nil, mfa.Save(c.Tx, d)
@@ -279,31 +275,43 @@ func userName(l *loaded) string {
 	return l.Name
 }
 
-func resyncMFADevice(c *service.Call) (any, error) {
-	user, serial, code1, code2, err := mfaRequest(c, true, true)
-	if err != nil {
-		return nil, err
-	}
-	d, err := enabledFor(c, serial, userName(user))
-	if err != nil {
-		return nil, err
-	}
+// synchronize checks two consecutive codes of the device (learning its drift), or
+// answers IAM's InvalidAuthenticationCode.
+func synchronize(c *service.Call, d *mfa.Device, code1, code2 string, resync bool) error {
 	seed, err := mfa.OpenSeed(c.Env.Ring, d)
 	if err != nil {
+		return err
+	}
+	if !d.Synchronize(seed, code1, code2, c.Now, resync) {
+		return invalidCode()
+	}
+	return nil
+}
+
+// requestedEnabled reads a request naming a device enabled for its user, with the two
+// codes when the request carries them.
+func requestedEnabled(c *service.Call, codes bool) (d *mfa.Device, code1, code2 string, err error) {
+	user, serial, code1, code2, err := mfaRequest(c, codes, codes)
+	if err != nil {
+		return nil, "", "", err
+	}
+	d, err = enabledFor(c, serial, userName(user))
+	return d, code1, code2, err
+}
+
+func resyncMFADevice(c *service.Call) (any, error) {
+	d, code1, code2, err := requestedEnabled(c, true)
+	if err != nil {
 		return nil, err
 	}
-	if !d.Synchronize(seed, code1, code2, c.Now, true) {
-		return nil, invalidCode()
+	if err := synchronize(c, d, code1, code2, true); err != nil {
+		return nil, err
 	}
 	return nil, mfa.Save(c.Tx, d)
 }
 
 func deactivateMFADevice(c *service.Call) (any, error) {
-	user, serial, _, _, err := mfaRequest(c, false, false)
-	if err != nil {
-		return nil, err
-	}
-	d, err := enabledFor(c, serial, userName(user))
+	d, _, _, err := requestedEnabled(c, false)
 	if err != nil {
 		return nil, err
 	}
